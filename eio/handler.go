@@ -1,0 +1,306 @@
+package eio
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gobwas/ws"
+
+	"github.com/sioloop/sioloop/wsframe"
+)
+
+// ServeHTTP makes the server an http.Handler, for mounting in an existing
+// net/http server: polling requests are served by net/http's goroutines
+// (a held GET blocks its goroutine) and WebSocket connections are hijacked
+// and read by one goroutine each. Same protocol and semantics as the event
+// loop path in package loop; slower and heavier per connection.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := Request{
+		Method:     []byte(r.Method),
+		RawQuery:   []byte(r.URL.RawQuery),
+		RawHeaders: rawHeaderBlock(r.Header),
+		Headers:    httpHeaders(r.Header),
+		Upgrade:    isUpgrade(r),
+		RemoteAddr: parseAddr(r.RemoteAddr),
+		Secure:     r.TLS != nil,
+	}
+	if r.Method == http.MethodPost {
+		body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.opts.MaxPayload)+1))
+		if err != nil {
+			return
+		}
+		req.Body = body
+	}
+	hw := &httpWriter{w: w, r: r, done: make(chan struct{})}
+	s.HandleRequest(&req, hw)
+	if hw.ws != nil {
+		go hw.ws.readLoop()
+		return
+	}
+	select {
+	case <-hw.done:
+	case <-r.Context().Done():
+		hw.mu.Lock()
+		p := hw.abort
+		answered := hw.answered
+		hw.answered = true
+		hw.mu.Unlock()
+		if !answered && p != nil {
+			p.PollAborted(hw)
+		}
+	}
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet &&
+		headerHasToken(r.Header, "Connection", "upgrade") &&
+		strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
+		r.Header.Get("Sec-WebSocket-Version") == "13" &&
+		r.Header.Get("Sec-WebSocket-Key") != ""
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func parseAddr(s string) net.Addr {
+	a, err := net.ResolveTCPAddr("tcp", s)
+	if err != nil {
+		return nil
+	}
+	return a
+}
+
+func rawHeaderBlock(h http.Header) []byte {
+	var b bytes.Buffer
+	for k, vs := range h {
+		for _, v := range vs {
+			if b.Len() > 0 {
+				b.WriteString("\r\n")
+			}
+			b.WriteString(k)
+			b.WriteString(": ")
+			b.WriteString(v)
+		}
+	}
+	return b.Bytes()
+}
+
+type httpHeaders http.Header
+
+func (h httpHeaders) Header(name string) []byte {
+	v := http.Header(h).Get(name)
+	if v == "" {
+		return nil
+	}
+	return []byte(v)
+}
+
+// httpWriter adapts net/http to ResponseWriter.
+type httpWriter struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	done chan struct{}
+	ws   *netWSConn
+
+	mu       sync.Mutex
+	answered bool
+	abort    PollAbortHandler
+}
+
+func (hw *httpWriter) Respond(r *Response) {
+	hw.mu.Lock()
+	if hw.answered {
+		hw.mu.Unlock()
+		return
+	}
+	hw.answered = true
+	hw.mu.Unlock()
+	h := hw.w.Header()
+	for _, f := range r.Header {
+		h.Add(f.Name, f.Value)
+	}
+	if r.ContentType != "" {
+		h.Set("Content-Type", r.ContentType)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(r.Body)))
+	if r.Close {
+		h.Set("Connection", "close")
+	}
+	hw.w.WriteHeader(r.Status)
+	_, _ = hw.w.Write(r.Body)
+	close(hw.done)
+}
+
+func (hw *httpWriter) NotifyAbort(p PollAbortHandler) {
+	hw.mu.Lock()
+	hw.abort = p
+	hw.mu.Unlock()
+}
+
+func (hw *httpWriter) Upgrade(h WSHandler, extra []HeaderField) (WSConn, error) {
+	hj, ok := hw.w.(http.Hijacker)
+	if !ok {
+		return nil, errors.New("eio: response writer cannot hijack")
+	}
+	hw.mu.Lock()
+	if hw.answered {
+		hw.mu.Unlock()
+		return nil, errors.New("eio: request answered")
+	}
+	hw.answered = true
+	hw.mu.Unlock()
+	nc, rw, err := hj.Hijack()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha1.Sum([]byte(hw.r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	var b []byte
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	b = append(b, base64.StdEncoding.EncodeToString(sum[:])...)
+	b = append(b, "\r\n"...)
+	for _, f := range extra {
+		b = append(b, f.Name+": "+f.Value+"\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	if _, err := nc.Write(b); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	c := &netWSConn{nc: nc, br: rw.Reader, h: h}
+	c.dec.MaxMessage = maxPayloadOf(h)
+	hw.ws = c
+	return c, nil
+}
+
+// maxPayloadOf finds the session's limit through the handler.
+func maxPayloadOf(h WSHandler) int {
+	switch t := h.(type) {
+	case wsTransport:
+		return t.s.srv.opts.MaxPayload
+	case probeTransport:
+		return t.s.srv.opts.MaxPayload
+	}
+	return 0
+}
+
+// netWSConn is a WebSocket over a hijacked net.Conn: one reader goroutine,
+// writes under a mutex.
+type netWSConn struct {
+	nc  net.Conn
+	br  *bufio.Reader
+	dec wsframe.Decoder
+
+	mu     sync.Mutex
+	h      WSHandler
+	closed bool
+}
+
+func (c *netWSConn) WriteFrame(op ws.OpCode, a, b []byte) {
+	buf := wsframe.AppendHeader(make([]byte, 0, 14+len(a)+len(b)), wsframe.Header{Fin: true, OpCode: op, Length: int64(len(a) + len(b))})
+	buf = append(append(buf, a...), b...)
+	c.WriteRaw(buf)
+}
+
+func (c *netWSConn) WriteRaw(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if _, err := c.nc.Write(b); err != nil {
+		c.closed = true
+		c.nc.Close()
+	}
+}
+
+func (c *netWSConn) Close(code ws.StatusCode) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	_, _ = c.nc.Write(wsframe.AppendClose(nil, code, ""))
+	c.nc.Close()
+}
+
+func (c *netWSConn) SetHandler(h WSHandler) {
+	c.mu.Lock()
+	c.h = h
+	c.mu.Unlock()
+}
+
+func (c *netWSConn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+func (c *netWSConn) handler() WSHandler {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.h
+}
+
+func (c *netWSConn) readLoop() {
+	var buf []byte
+	var closeErr error
+	chunk := make([]byte, 32<<10)
+	defer func() {
+		c.dec.Reset()
+		c.nc.Close()
+		c.handler().OnClose(c, closeErr)
+	}()
+	for {
+		for {
+			m, n, err := c.dec.Next(buf)
+			buf = buf[n:]
+			if errors.Is(err, wsframe.ErrNeedMore) {
+				break
+			}
+			if err != nil {
+				var ce *wsframe.CloseError
+				code := ws.StatusProtocolError
+				if errors.As(err, &ce) {
+					code = ce.Code
+				}
+				c.Close(code)
+				closeErr = err
+				return
+			}
+			switch m.Op {
+			case ws.OpText, ws.OpBinary:
+				c.handler().OnMessage(c, m.Op == ws.OpBinary, m.Payload)
+			case ws.OpPing:
+				c.WriteFrame(ws.OpPong, nil, m.Payload)
+			case ws.OpClose:
+				code, _, _ := wsframe.ParseClose(m.Payload)
+				c.Close(code)
+				return
+			}
+		}
+		n, err := c.br.Read(chunk)
+		if n > 0 {
+			// Keep unconsumed bytes contiguous with the new ones.
+			nb := make([]byte, 0, len(buf)+n)
+			nb = append(append(nb, buf...), chunk[:n]...)
+			buf = nb
+		}
+		if err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,253 @@
+package eio
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/gobwas/ws"
+
+	"github.com/sioloop/sioloop/internal/httpx"
+)
+
+// Error is a refused request, with the reference server's code and message.
+type Error struct {
+	Code    int
+	Message string
+	Status  int // HTTP status; 400 when zero
+}
+
+func (e *Error) Error() string { return "eio: " + e.Message }
+
+// The reference server's request errors.
+var (
+	ErrTransportUnknown    = &Error{Code: 0, Message: "Transport unknown"}
+	ErrUnknownSID          = &Error{Code: 1, Message: "Session ID unknown"}
+	ErrBadHandshakeMethod  = &Error{Code: 2, Message: "Bad handshake method"}
+	ErrBadRequest          = &Error{Code: 3, Message: "Bad request"}
+	ErrForbidden           = &Error{Code: 4, Message: "Forbidden", Status: 403}
+	ErrUnsupportedProtocol = &Error{Code: 5, Message: "Unsupported protocol version"}
+)
+
+const (
+	ctPayload = "text/plain; charset=UTF-8"
+	ctBinary  = "application/octet-stream"
+	ctJSON    = "application/json"
+	ctHTML    = "text/html"
+)
+
+var (
+	hdrNoStore = HeaderField{"cache-control", "no-store"}
+	bodyOK     = []byte("ok")
+)
+
+// HandleRequest serves one request for the Engine.IO path. It runs on the
+// goroutine of the connection that carried r (an event loop). See
+// ResponseWriter for how pending requests work.
+func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
+	var cors [4]HeaderField
+	hdr := s.corsHeaders(cors[:0], r, false)
+	method := r.Method
+
+	if s.opts.CORS != nil && bytes.Equal(method, []byte("OPTIONS")) {
+		s.preflight(r, w)
+		return
+	}
+	q := r.RawQuery
+	transport, _ := httpx.QueryValue(q, "transport")
+	if !s.transportAllowed(transport) {
+		s.refuse(r, w, ErrTransportUnknown, hdr)
+		return
+	}
+	sid, hasSID := httpx.QueryValue(q, "sid")
+	if hasSID {
+		ss := s.sessionBytes(sid)
+		if ss == nil {
+			s.refuse(r, w, ErrUnknownSID, hdr)
+			return
+		}
+		ss.serve(r, w, transport, hdr)
+		return
+	}
+	if !bytes.Equal(method, []byte("GET")) {
+		s.refuse(r, w, ErrBadHandshakeMethod, hdr)
+		return
+	}
+	isWS := string(transport) == "websocket"
+	if isWS && !r.Upgrade {
+		s.refuse(r, w, ErrBadRequest, hdr)
+		return
+	}
+	var protocol uint8 = 3
+	if v, _ := httpx.QueryValue(q, "EIO"); string(v) == "4" {
+		protocol = 4
+	}
+	if protocol == 3 && !s.opts.AllowEIO3 {
+		s.refuse(r, w, ErrUnsupportedProtocol, hdr)
+		return
+	}
+	if s.closed.Load() {
+		s.refuse(r, w, ErrForbidden, hdr)
+		return
+	}
+	if fn := s.opts.AllowRequest; fn != nil {
+		if err := fn(r); err != nil {
+			e, ok := err.(*Error)
+			if !ok {
+				e = ErrForbidden
+			}
+			s.refuse(r, w, e, hdr)
+			return
+		}
+	}
+	s.handshake(r, w, protocol, isWS, hdr)
+}
+
+func (s *Server) transportAllowed(t []byte) bool {
+	switch string(t) {
+	case "polling", "websocket":
+		return s.opts.allows(string(t))
+	}
+	return false
+}
+
+func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bool, hdr []HeaderField) {
+	ss := s.newSession(r, protocol, isWS)
+	ss.extra = append(append(make([]HeaderField, 0, len(hdr)+1), hdr...), hdrNoStore)
+	if isWS {
+		c, err := w.Upgrade(wsTransport{ss}, hdr)
+		if err != nil {
+			return
+		}
+		ss.ws = c
+	}
+	s.add(ss)
+	ss.startHeartbeat()
+	if fn := s.onConn; fn != nil {
+		fn(ss)
+	}
+	open := s.appendOpen(make([]byte, 0, 160), ss.id, isWS)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.state != stateOpen {
+		return // closed by the connection callback
+	}
+	if isWS {
+		ss.ws.WriteFrame(ws.OpText, typeDigits[PacketOpen], open)
+		if p := s.opts.InitialPacket; p != nil {
+			ss.sendLocked(Packet{Type: PacketMessage, Data: p})
+		}
+		return
+	}
+	body := ss.appendPollPacket(nil, Packet{Type: PacketOpen, Data: open}, false)
+	if p := s.opts.InitialPacket; p != nil {
+		body = ss.appendPollPacket(body, Packet{Type: PacketMessage, Data: p}, true)
+	}
+	// Packets the connection callback queued go out with the open packet.
+	if ss.queued > 0 {
+		body = append(body, '\x1e')
+		body = append(body, ss.queue.B...)
+		ss.queue.Reset()
+		ss.queued = 0
+	}
+	h := ss.extra
+	if ck := s.opts.Cookie; ck != nil {
+		h = append(h[:len(h):len(h)], HeaderField{"Set-Cookie", cookieValue(ck, ss.id)})
+	}
+	ct := ctPayload
+	if protocol == 3 {
+		ct = "text/plain; charset=UTF-8"
+	}
+	w.Respond(&Response{Status: 200, ContentType: ct, Header: h, Body: body})
+}
+
+func cookieValue(ck *CookieOptions, sid string) string {
+	v := ck.Name + "=" + sid + "; Path=" + ck.Path
+	if ck.HTTPOnly {
+		v += "; HttpOnly"
+	}
+	switch ck.SameSite {
+	case 2: // http.SameSiteLaxMode
+		v += "; SameSite=Lax"
+	case 3:
+		v += "; SameSite=Strict"
+	case 4:
+		v += "; SameSite=None"
+	}
+	return v
+}
+
+// refuse answers with the reference's JSON error body.
+func (s *Server) refuse(r *Request, w ResponseWriter, e *Error, hdr []HeaderField) {
+	if fn := s.hooks.ConnectionError; fn != nil {
+		fn(r, e)
+	}
+	st := e.Status
+	if st == 0 {
+		st = 400
+	}
+	if r.Upgrade {
+		// A refused WebSocket upgrade gets a plain-text 400 and a close.
+		w.Respond(&Response{Status: st, ContentType: ctHTML, Body: []byte(e.Message), Close: true})
+		return
+	}
+	body := make([]byte, 0, 64)
+	body = append(body, `{"code":`...)
+	body = strconv.AppendInt(body, int64(e.Code), 10)
+	body = append(body, `,"message":"`...)
+	body = append(body, e.Message...)
+	body = append(body, `"}`...)
+	w.Respond(&Response{Status: st, ContentType: ctJSON, Header: hdr, Body: body})
+}
+
+// corsHeaders appends the CORS headers for r (none when CORS is off).
+func (s *Server) corsHeaders(dst []HeaderField, r *Request, preflight bool) []HeaderField {
+	c := s.opts.CORS
+	if c == nil {
+		return dst
+	}
+	origin := r.Headers.Header("Origin")
+	if len(c.Origins) == 1 && c.Origins[0] == "*" {
+		dst = append(dst, HeaderField{"Access-Control-Allow-Origin", "*"})
+	} else {
+		for _, o := range c.Origins {
+			if o == string(origin) {
+				dst = append(dst, HeaderField{"Access-Control-Allow-Origin", o})
+				break
+			}
+		}
+		if preflight {
+			dst = append(dst, HeaderField{"Vary", "Origin, Access-Control-Request-Headers"})
+		} else {
+			dst = append(dst, HeaderField{"Vary", "Origin"})
+		}
+	}
+	if c.Credentials {
+		dst = append(dst, HeaderField{"Access-Control-Allow-Credentials", "true"})
+	}
+	if c.ExposedHeaders != "" && !preflight {
+		dst = append(dst, HeaderField{"Access-Control-Expose-Headers", c.ExposedHeaders})
+	}
+	return dst
+}
+
+func (s *Server) preflight(r *Request, w ResponseWriter) {
+	c := s.opts.CORS
+	h := s.corsHeaders(make([]HeaderField, 0, 8), r, true)
+	h = append(h, HeaderField{"Access-Control-Allow-Methods", c.Methods})
+	allowed := c.AllowedHeaders
+	if allowed == "" {
+		allowed = string(r.Headers.Header("Access-Control-Request-Headers"))
+	}
+	if allowed != "" {
+		h = append(h, HeaderField{"Access-Control-Allow-Headers", allowed})
+	}
+	if c.MaxAge > 0 {
+		h = append(h, HeaderField{"Access-Control-Max-Age", strconv.Itoa(c.MaxAge)})
+	}
+	w.Respond(&Response{Status: 204, Header: h})
+}
+
+// respondPoll answers a polling GET with a payload body.
+func (s *Session) respondPoll(w ResponseWriter, body []byte) {
+	w.Respond(&Response{Status: 200, ContentType: ctPayload, Header: s.extra, Body: body})
+}

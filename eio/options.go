@@ -1,0 +1,127 @@
+package eio
+
+import (
+	"net/http"
+	"time"
+)
+
+// Options configures a Server. The zero value is valid: every zero field
+// takes the Node.js engine.io default. NewServer copies the struct and never
+// mutates the caller's value.
+type Options struct {
+	// PingInterval is the delay between server pings (default 25 s).
+	PingInterval time.Duration
+	// PingTimeout is how long the server waits for a pong (default 20 s).
+	PingTimeout time.Duration
+	// UpgradeTimeout bounds a polling → WebSocket upgrade (default 10 s).
+	UpgradeTimeout time.Duration
+	// MaxPayload is the largest Engine.IO message (WebSocket) or polling
+	// body accepted, in bytes (default 1,000,000). It is announced in the
+	// handshake.
+	MaxPayload int
+	// Transports allowed; nil means both "polling" and "websocket".
+	Transports []string
+	// DisallowUpgrades turns off the polling → WebSocket upgrade.
+	DisallowUpgrades bool
+	// AllowEIO3 accepts Engine.IO protocol 3 clients (socket.io-client 2.x).
+	AllowEIO3 bool
+	// CORS, when non-nil, adds CORS headers and answers preflight requests.
+	CORS *CORSOptions
+	// Cookie, when non-nil, sets a session cookie on the polling handshake.
+	Cookie *CookieOptions
+	// AllowRequest, when set, is called for every handshake (not for
+	// requests on an existing session); a non-nil error refuses it with
+	// 403 {"code":4,"message":"Forbidden"} (or the error's *Error code).
+	// It runs on the event loop: keep it fast.
+	AllowRequest func(r *Request) error
+	// InitialPacket is an optional message sent right after the open packet.
+	InitialPacket []byte
+}
+
+// CORSOptions mirrors the cors package options of the Node server.
+type CORSOptions struct {
+	// Origins allowed; "*" allows any origin. Empty means "*".
+	Origins []string
+	// Credentials adds Access-Control-Allow-Credentials: true.
+	Credentials bool
+	// Methods for preflight answers (default GET,HEAD,PUT,PATCH,POST,DELETE).
+	Methods string
+	// AllowedHeaders for preflight; empty reflects Access-Control-Request-Headers.
+	AllowedHeaders string
+	// ExposedHeaders, MaxAge: as the Access-Control-* headers.
+	ExposedHeaders string
+	MaxAge         int
+}
+
+// CookieOptions configures the session cookie (default name "io").
+type CookieOptions struct {
+	Name     string
+	Path     string // default "/"
+	HTTPOnly bool   // default true when Path is empty
+	SameSite http.SameSite
+}
+
+const (
+	defaultPingInterval   = 25 * time.Second
+	defaultPingTimeout    = 20 * time.Second
+	defaultUpgradeTimeout = 10 * time.Second
+	defaultMaxPayload     = 1_000_000
+)
+
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = defaultPingInterval
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = defaultPingTimeout
+	}
+	if c.UpgradeTimeout <= 0 {
+		c.UpgradeTimeout = defaultUpgradeTimeout
+	}
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = defaultMaxPayload
+	}
+	if c.Transports == nil {
+		c.Transports = []string{"polling", "websocket"}
+	} else {
+		c.Transports = append([]string(nil), c.Transports...)
+	}
+	if c.CORS != nil {
+		cors := *c.CORS
+		if len(cors.Origins) == 0 {
+			cors.Origins = []string{"*"}
+		}
+		if cors.Methods == "" {
+			cors.Methods = "GET,HEAD,PUT,PATCH,POST,DELETE"
+		}
+		c.CORS = &cors
+	}
+	if c.Cookie != nil {
+		ck := *c.Cookie
+		if ck.Name == "" {
+			ck.Name = "io"
+		}
+		if ck.Path == "" {
+			ck.Path = "/"
+			ck.HTTPOnly = true
+		}
+		if ck.SameSite == 0 {
+			ck.SameSite = http.SameSiteLaxMode
+		}
+		c.Cookie = &ck
+	}
+	return c
+}
+
+func (o *Options) allows(transport string) bool {
+	for _, t := range o.Transports {
+		if t == transport {
+			return true
+		}
+	}
+	return false
+}

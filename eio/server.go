@@ -1,0 +1,171 @@
+package eio
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sioloop/sioloop/internal/timer"
+)
+
+// Server is an Engine.IO server: it owns sessions and their timers. It does
+// not own sockets: a network layer (package loop, or ServeHTTP) parses HTTP
+// and calls HandleRequest. All methods are safe from any goroutine.
+type Server struct {
+	opts   Options
+	wheel  *timer.Wheel
+	shards [sessionShards]sessionShard
+	seed   maphash.Seed
+	count  atomic.Int64
+	closed atomic.Bool
+	onConn func(*Session)
+	hooks  Hooks
+
+	openPrefix []byte // `{"sid":"`
+	openSuffix []byte // `","upgrades":[...],...}` for polling handshakes
+	openWSSuf  []byte // the same with "upgrades":[]
+}
+
+// Hooks observe the server; every field is optional. They run on event
+// loops: keep them fast.
+type Hooks struct {
+	// ConnectionError sees every refused request (code, message).
+	ConnectionError func(r *Request, err *Error)
+}
+
+const sessionShards = 16
+
+type sessionShard struct {
+	mu sync.RWMutex
+	m  map[string]*Session
+}
+
+// NewServer returns a server configured by o (nil: defaults).
+func NewServer(o *Options) *Server {
+	s := &Server{opts: o.withDefaults(), wheel: timer.New(10 * time.Millisecond), seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]*Session)
+	}
+	s.openPrefix = []byte(`{"sid":"`)
+	tail := `,"pingInterval":` + strconv.FormatInt(s.opts.PingInterval.Milliseconds(), 10) +
+		`,"pingTimeout":` + strconv.FormatInt(s.opts.PingTimeout.Milliseconds(), 10) +
+		`,"maxPayload":` + strconv.Itoa(s.opts.MaxPayload) + `}`
+	up := `[]`
+	if !s.opts.DisallowUpgrades && s.opts.allows("websocket") {
+		up = `["websocket"]`
+	}
+	s.openSuffix = []byte(`","upgrades":` + up + tail)
+	s.openWSSuf = []byte(`","upgrades":[]` + tail)
+	return s
+}
+
+// Options returns the effective options (defaults applied).
+func (s *Server) Options() Options { return s.opts }
+
+// OnConnection sets the callback run for every new session, before its open
+// packet is sent. Set it before serving.
+func (s *Server) OnConnection(fn func(*Session)) { s.onConn = fn }
+
+// SetHooks installs observation hooks. Set them before serving.
+func (s *Server) SetHooks(h Hooks) { s.hooks = h }
+
+// Count is the number of open sessions.
+func (s *Server) Count() int { return int(s.count.Load()) }
+
+// Session returns the open session with id sid, or nil.
+func (s *Server) Session(sid string) *Session {
+	sh := s.shard(sid)
+	sh.mu.RLock()
+	ss := sh.m[sid]
+	sh.mu.RUnlock()
+	return ss
+}
+
+func (s *Server) sessionBytes(sid []byte) *Session {
+	sh := s.shardBytes(sid)
+	sh.mu.RLock()
+	ss := sh.m[string(sid)] // no allocation: map lookup with a converted key
+	sh.mu.RUnlock()
+	return ss
+}
+
+// Close ends every session (reason "server shutting down") and stops the
+// timers. The server refuses new sessions afterwards.
+func (s *Server) Close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	var all []*Session
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		for _, ss := range sh.m {
+			all = append(all, ss)
+		}
+		sh.mu.RUnlock()
+	}
+	for _, ss := range all {
+		ss.closeWith(ReasonServerShutdown, true)
+	}
+	s.wheel.Close()
+}
+
+func (s *Server) shard(sid string) *sessionShard {
+	return &s.shards[maphash.String(s.seed, sid)%sessionShards]
+}
+
+func (s *Server) shardBytes(sid []byte) *sessionShard {
+	return &s.shards[maphash.Bytes(s.seed, sid)%sessionShards]
+}
+
+func (s *Server) add(ss *Session) {
+	sh := s.shard(ss.id)
+	sh.mu.Lock()
+	sh.m[ss.id] = ss
+	sh.mu.Unlock()
+	s.count.Add(1)
+}
+
+func (s *Server) remove(ss *Session) {
+	sh := s.shard(ss.id)
+	sh.mu.Lock()
+	if sh.m[ss.id] == ss {
+		delete(sh.m, ss.id)
+		s.count.Add(-1)
+	}
+	sh.mu.Unlock()
+}
+
+// newID returns 20 characters of URL-safe base64 from crypto/rand.
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// newSession creates and registers a session for the handshake request r.
+func (s *Server) newSession(r *Request, protocol uint8, websocket bool) *Session {
+	ss := &Session{srv: s, id: newID(), protocol: protocol, websocket: websocket}
+	ss.handshake = &Handshake{
+		RawQuery:   string(r.RawQuery),
+		RawHeaders: string(r.RawHeaders),
+		RemoteAddr: r.RemoteAddr,
+		Time:       time.Now(),
+		Secure:     r.Secure,
+	}
+	return ss
+}
+
+// appendOpen appends the open packet's JSON body.
+func (s *Server) appendOpen(dst []byte, sid string, websocket bool) []byte {
+	dst = append(dst, s.openPrefix...)
+	dst = append(dst, sid...)
+	if websocket {
+		return append(dst, s.openWSSuf...)
+	}
+	return append(dst, s.openSuffix...)
+}

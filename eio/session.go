@@ -1,0 +1,369 @@
+package eio
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/sioloop/sioloop/internal/timer"
+)
+
+// Close reasons, as the Node.js reference reports them.
+const (
+	ReasonTransportClose = "transport close"
+	ReasonTransportError = "transport error"
+	ReasonPingTimeout    = "ping timeout"
+	ReasonParseError     = "parse error"
+	ReasonForcedClose    = "forced close"
+	ReasonServerShutdown = "server shutting down"
+)
+
+// SessionHandler receives a session's messages and its end. The upper layer
+// (Socket.IO) implements it; set it with Session.SetHandler in the
+// Server's connection callback.
+type SessionHandler interface {
+	// OnMessage gets one message packet's payload, in order. data is valid
+	// until it returns. It runs on the event loop that read the packet.
+	OnMessage(s *Session, data []byte, binary bool)
+	// OnClose is called once, when the session ends.
+	OnClose(s *Session, reason string)
+}
+
+type sessionState uint8
+
+const (
+	stateOpen sessionState = iota
+	stateClosing
+	stateClosed
+)
+
+type hbPhase uint8
+
+const (
+	hbInterval hbPhase = iota // waiting to send the next ping
+	hbPong                    // ping sent, waiting for a pong
+)
+
+// Session is one Engine.IO session (the reference calls it a socket). Its
+// state is guarded by mu: requests of one session may arrive on different
+// connections and event loops (polling GET and POST, an upgrade), and the
+// lock makes that safe. Handlers are called without the lock held.
+type Session struct {
+	srv       *Server
+	id        string
+	handler   SessionHandler
+	handshake *Handshake
+
+	mu        sync.Mutex
+	state     sessionState
+	protocol  uint8 // 3 or 4
+	websocket bool  // current transport is WebSocket
+	upgrading bool
+	probed    bool // 3probe sent
+	phase     hbPhase
+	ws        WSConn         // current WebSocket transport
+	probe     WSConn         // WebSocket being upgraded to
+	poll      ResponseWriter // held polling GET
+	queue     *bytebufferpool.ByteBuffer
+	queued    int // packets in queue
+	closeNext bool
+	extra     []HeaderField // cache-control and CORS headers of polling answers
+	// closeReason is kept while a polling session waits for a GET to
+	// carry its close packet.
+	closeReason string
+
+	hb      timer.Node
+	upgrade timer.Node
+
+	// Data is free for the upper layer.
+	Data any
+}
+
+// ID is the session id (sid). Any goroutine.
+func (s *Session) ID() string { return s.id }
+
+// Protocol is the Engine.IO protocol revision (3 or 4).
+func (s *Session) Protocol() int { return int(s.protocol) }
+
+// Handshake describes the request that opened the session.
+func (s *Session) Handshake() *Handshake { return s.handshake }
+
+// Transport is "polling" or "websocket". Any goroutine.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.websocket {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// SetHandler installs h. Call it from the Server's connection callback,
+// before any message can arrive.
+func (s *Session) SetHandler(h SessionHandler) { s.handler = h }
+
+// Handshake is what the opening request carried, copied.
+type Handshake struct {
+	RawQuery   string
+	RawHeaders string
+	RemoteAddr net.Addr
+	Time       time.Time
+	Secure     bool
+}
+
+// ErrSessionClosed is returned by writes on a closed session.
+var ErrSessionClosed = errors.New("eio: session closed")
+
+// Send queues one message packet. binary selects a binary message. data
+// is copied before Send returns. Any goroutine.
+func (s *Session) Send(data []byte, binary bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return ErrSessionClosed
+	}
+	s.sendLocked(Packet{Type: PacketMessage, Binary: binary, Data: data})
+	return nil
+}
+
+// SendRaw sends pre-encoded WebSocket frames when the session is on
+// WebSocket and returns true; it returns false (and sends nothing) on
+// polling, where the caller falls back to Send. Any goroutine.
+func (s *Session) SendRaw(frames []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || !s.websocket {
+		return false
+	}
+	s.ws.WriteRaw(frames)
+	return true
+}
+
+var typeDigits = [...][]byte{{'0'}, {'1'}, {'2'}, {'3'}, {'4'}, {'5'}, {'6'}}
+
+func (s *Session) sendLocked(p Packet) {
+	if s.websocket {
+		writeWSPacket(s.ws, p, s.protocol)
+		return
+	}
+	if s.queue == nil {
+		s.queue = bytebufferpool.Get()
+	}
+	if s.protocol == 3 {
+		s.queue.B = AppendPayloadPacketV3(s.queue.B, p)
+	} else {
+		s.queue.B = AppendPayloadPacket(s.queue.B, p, s.queued > 0)
+	}
+	s.queued++
+	if s.poll != nil {
+		s.flushPollLocked()
+	}
+}
+
+func writeWSPacket(c WSConn, p Packet, protocol uint8) {
+	if p.Binary {
+		if protocol == 3 {
+			c.WriteFrame(ws.OpBinary, typeDigits[PacketMessage][:0:0], append([]byte{4}, p.Data...))
+			return
+		}
+		c.WriteFrame(ws.OpBinary, nil, p.Data)
+		return
+	}
+	c.WriteFrame(ws.OpText, typeDigits[p.Type], p.Data)
+}
+
+// flushPollLocked answers the held GET with the queued packets.
+func (s *Session) flushPollLocked() {
+	w := s.poll
+	s.poll = nil
+	body := s.queue.B
+	if s.closeNext {
+		s.closeNext = false
+		body = s.appendCloseLocked(body)
+	}
+	s.respondPoll(w, body)
+	s.queue.Reset()
+	s.queued = 0
+}
+
+// appendCloseLocked appends a close packet (after a noop when nothing else
+// is queued, as the reference does).
+func (s *Session) appendCloseLocked(body []byte) []byte {
+	if s.queued == 0 {
+		body = s.appendPollPacket(body, Packet{Type: PacketNoop}, false)
+		s.queued++
+	}
+	return s.appendPollPacket(body, Packet{Type: PacketClose}, true)
+}
+
+func (s *Session) appendPollPacket(dst []byte, p Packet, sep bool) []byte {
+	if s.protocol == 3 {
+		return AppendPayloadPacketV3(dst, p)
+	}
+	return AppendPayloadPacket(dst, p, sep)
+}
+
+// respondPollPacketLocked answers the held GET with one control packet,
+// leaving the data queue alone.
+func (s *Session) respondPollPacketLocked(t PacketType) {
+	if s.poll == nil {
+		return
+	}
+	w := s.poll
+	s.poll = nil
+	var buf [8]byte
+	s.respondPoll(w, s.appendPollPacket(buf[:0], Packet{Type: t}, false))
+}
+
+// Close ends the session from the server side (reason "forced close").
+// Queued packets are delivered first where the transport allows. Any
+// goroutine.
+func (s *Session) Close() { s.closeWith(ReasonForcedClose, true) }
+
+// closeWith ends the session. graceful: tell the client (close frame, or a
+// close packet for polling).
+func (s *Session) closeWith(reason string, graceful bool) {
+	s.mu.Lock()
+	switch {
+	case s.state == stateClosed:
+		s.mu.Unlock()
+		return
+	case s.state == stateOpen && graceful && !s.websocket && s.poll == nil:
+		// Polling with no GET to answer: the next GET carries the close
+		// packet; give up on it after pingTimeout.
+		s.state = stateClosing
+		s.closeReason = reason
+		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingTimeout)
+		s.mu.Unlock()
+		return
+	case s.state == stateClosing:
+		reason = s.closeReason
+	}
+	s.finishLocked(graceful)
+	s.mu.Unlock()
+	s.srv.remove(s)
+	if h := s.handler; h != nil {
+		h.OnClose(s, reason)
+	}
+}
+
+// finishLocked releases the transports; the caller then removes the session
+// and tells the handler.
+func (s *Session) finishLocked(graceful bool) {
+	s.state = stateClosed
+	s.srv.wheel.Stop(&s.hb)
+	s.srv.wheel.Stop(&s.upgrade)
+	if s.probe != nil {
+		s.probe.Close(0)
+		s.probe = nil
+	}
+	switch {
+	case s.websocket:
+		s.ws.Close(0)
+	case s.poll != nil && graceful:
+		s.closeNext = true
+		s.flushPollLocked()
+	case s.poll != nil:
+		s.respondPollPacketLocked(PacketClose)
+	}
+	if s.queue != nil {
+		bytebufferpool.Put(s.queue)
+		s.queue = nil
+	}
+}
+
+// OnTimer implements timer.Handler for the heartbeat and upgrade timers.
+func (s *Session) OnTimer(n *timer.Node) {
+	if n == &s.upgrade {
+		s.upgradeTimedOut()
+		return
+	}
+	s.mu.Lock()
+	if s.state == stateClosing {
+		s.mu.Unlock()
+		s.closeWith("", false)
+		return
+	}
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	if s.phase == hbInterval {
+		s.phase = hbPong
+		if s.protocol == 4 {
+			s.sendLocked(Packet{Type: PacketPing})
+		}
+		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingTimeout)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.closeWith(ReasonPingTimeout, false)
+}
+
+// onPacket handles one decoded packet from the client, lock not held.
+func (s *Session) onPacket(p Packet) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	switch p.Type {
+	case PacketPong:
+		if s.protocol == 4 {
+			s.phase = hbInterval
+			s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval)
+		} else {
+			s.pushDeadlineLocked()
+		}
+		s.mu.Unlock()
+		return
+	case PacketPing:
+		if s.protocol == 3 {
+			// v3: the client pings, the server answers.
+			s.sendLocked(Packet{Type: PacketPong, Data: p.Data})
+			s.pushDeadlineLocked()
+		}
+		s.mu.Unlock()
+		return
+	case PacketClose:
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportClose, false)
+		return
+	case PacketMessage:
+		s.pushDeadlineLocked()
+		s.mu.Unlock()
+		if h := s.handler; h != nil {
+			h.OnMessage(s, p.Data, p.Binary)
+		}
+		return
+	}
+	s.mu.Unlock()
+}
+
+// pushDeadlineLocked: any packet from the client while a pong is awaited
+// moves the deadline (the reference does the same).
+func (s *Session) pushDeadlineLocked() {
+	if s.protocol == 3 {
+		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval+s.srv.opts.PingTimeout)
+		return
+	}
+	if s.phase == hbPong {
+		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingTimeout)
+	}
+}
+
+func (s *Session) startHeartbeat() {
+	s.hb.Init(s)
+	s.upgrade.Init(s)
+	if s.protocol == 3 {
+		s.phase = hbPong
+		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval+s.srv.opts.PingTimeout)
+		return
+	}
+	s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval)
+}

@@ -1,0 +1,299 @@
+package eio
+
+import (
+	"bytes"
+
+	"github.com/gobwas/ws"
+)
+
+// serve handles a request that names this session's sid.
+func (s *Session) serve(r *Request, w ResponseWriter, transport []byte, hdr []HeaderField) {
+	srv := s.srv
+	if string(transport) == "websocket" {
+		if !r.Upgrade {
+			srv.refuse(r, w, ErrBadRequest, hdr)
+			return
+		}
+		s.startUpgrade(r, w, hdr)
+		return
+	}
+	s.mu.Lock()
+	ws := s.websocket
+	s.mu.Unlock()
+	if ws {
+		// Polling on a session that has moved to WebSocket.
+		srv.refuse(r, w, ErrBadRequest, hdr)
+		return
+	}
+	switch string(r.Method) {
+	case "GET":
+		s.pollGET(w)
+	case "POST":
+		s.pollPOST(r, w)
+	default:
+		w.Respond(&Response{Status: 500})
+	}
+}
+
+var (
+	respBadEmpty = Response{Status: 400}
+	respTooLarge = Response{Status: 413}
+)
+
+func (s *Session) pollGET(w ResponseWriter) {
+	s.mu.Lock()
+	switch {
+	case s.state == stateClosing:
+		s.poll = w
+		s.closeNext = true
+		s.flushPollLocked()
+		s.mu.Unlock()
+		s.closeWith("", false)
+		return
+	case s.state != stateOpen:
+		s.mu.Unlock()
+		w.Respond(&respBadEmpty)
+		return
+	case s.poll != nil:
+		// Two GETs at once: the reference refuses the second, answers the
+		// first with a close packet and ends the session.
+		s.mu.Unlock()
+		w.Respond(&respBadEmpty)
+		s.closeWith(ReasonTransportError, false)
+		return
+	}
+	s.poll = w
+	switch {
+	case s.queued > 0:
+		s.flushPollLocked()
+	case s.upgrading && s.probed:
+		// The client is switching to WebSocket: release its poll.
+		s.respondPollPacketLocked(PacketNoop)
+	default:
+		w.NotifyAbort(s)
+	}
+	s.mu.Unlock()
+}
+
+// PollAborted implements PollAbortHandler: the held GET's connection closed.
+func (s *Session) PollAborted(w ResponseWriter) {
+	s.mu.Lock()
+	if s.poll != w {
+		s.mu.Unlock()
+		return
+	}
+	s.poll = nil
+	s.mu.Unlock()
+	s.closeWith(ReasonTransportError, false)
+}
+
+func (s *Session) pollPOST(r *Request, w ResponseWriter) {
+	if len(r.Body) > s.srv.opts.MaxPayload {
+		w.Respond(&respTooLarge)
+		return
+	}
+	if s.protocol == 4 && bytes.HasPrefix(r.Headers.Header("Content-Type"), []byte("application/octet-stream")) {
+		w.Respond(&respBadEmpty)
+		s.closeWith(ReasonTransportError, false)
+		return
+	}
+	next := NextPayloadPacket
+	if s.protocol == 3 {
+		next = NextPayloadPacketV3
+	}
+	body := r.Body
+	var err error
+	for len(body) > 0 {
+		var p Packet
+		p, body, err = next(body)
+		if err != nil {
+			break
+		}
+		if p.Type == PacketClose {
+			// The client is leaving: its pending GET gets a noop.
+			s.mu.Lock()
+			s.respondPollPacketLocked(PacketNoop)
+			s.mu.Unlock()
+			s.closeWith(ReasonTransportClose, false)
+			break
+		}
+		s.onPacket(p)
+	}
+	w.Respond(&Response{Status: 200, ContentType: ctHTML, Header: s.extra, Body: bodyOK})
+	if err != nil {
+		s.closeWith(ReasonParseError, false)
+	}
+}
+
+// wsTransport receives the messages of the session's WebSocket transport.
+type wsTransport struct{ s *Session }
+
+func (t wsTransport) OnMessage(c WSConn, binary bool, data []byte) {
+	s := t.s
+	var p Packet
+	var err error
+	if s.protocol == 3 {
+		p, err = ParsePacketV3(data, binary)
+	} else {
+		p, err = ParsePacket(data, binary)
+	}
+	if err != nil {
+		s.closeWith(ReasonParseError, false)
+		return
+	}
+	if p.Type == PacketClose {
+		// The reference ignores a close packet over WebSocket.
+		return
+	}
+	s.onPacket(p)
+}
+
+func (t wsTransport) OnClose(c WSConn, err error) {
+	s := t.s
+	s.mu.Lock()
+	mine := s.ws == c
+	s.mu.Unlock()
+	if !mine {
+		return
+	}
+	if err != nil {
+		s.closeWith(ReasonTransportError, false)
+		return
+	}
+	s.closeWith(ReasonTransportClose, false)
+}
+
+// startUpgrade handles a WebSocket request on a polling session.
+func (s *Session) startUpgrade(r *Request, w ResponseWriter, hdr []HeaderField) {
+	s.mu.Lock()
+	ok := s.state == stateOpen && !s.websocket && !s.upgrading &&
+		!s.srv.opts.DisallowUpgrades && s.srv.opts.allows("websocket")
+	if ok {
+		s.upgrading = true
+	}
+	s.mu.Unlock()
+	if !ok {
+		// The reference accepts the WebSocket and closes it at once.
+		if c, err := w.Upgrade(closedProbe{}, hdr); err == nil {
+			c.Close(0)
+		}
+		return
+	}
+	c, err := w.Upgrade(probeTransport{s}, hdr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || s.state != stateOpen {
+		s.upgrading = false
+		if err == nil {
+			c.Close(0)
+		}
+		return
+	}
+	s.probe = c
+	s.srv.wheel.Schedule(&s.upgrade, s.srv.opts.UpgradeTimeout)
+}
+
+func (s *Session) upgradeTimedOut() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || !s.upgrading || s.probe == nil {
+		return
+	}
+	s.probe.Close(0)
+	s.probe = nil
+	s.upgrading = false
+	s.probed = false
+}
+
+// probeTransport receives the messages of a WebSocket being upgraded to.
+type probeTransport struct{ s *Session }
+
+func (t probeTransport) OnMessage(c WSConn, binary bool, data []byte) {
+	s := t.s
+	s.mu.Lock()
+	if s.probe != c {
+		s.mu.Unlock()
+		return
+	}
+	var p Packet
+	var err error
+	if s.protocol == 3 {
+		p, err = ParsePacketV3(data, binary)
+	} else {
+		p, err = ParsePacket(data, binary)
+	}
+	switch {
+	case err == nil && p.Type == PacketPing && string(p.Data) == "probe":
+		c.WriteFrame(ws.OpText, typeDigits[PacketPong], p.Data)
+		s.probed = true
+		// Release the pending GET so the client can pause polling.
+		if s.poll != nil {
+			if s.queued > 0 {
+				s.flushPollLocked()
+			} else {
+				s.respondPollPacketLocked(PacketNoop)
+			}
+		}
+	case err == nil && p.Type == PacketUpgrade && s.probed:
+		s.srv.wheel.Stop(&s.upgrade)
+		if s.poll != nil {
+			s.respondPollPacketLocked(PacketNoop)
+		}
+		s.probe = nil
+		s.ws = c
+		s.websocket = true
+		c.SetHandler(wsTransport{s})
+		s.upgrading = false
+		// Packets queued for polling now go over WebSocket, in order.
+		if s.queued > 0 {
+			s.drainQueueToWSLocked()
+		}
+	default:
+		// Anything else during the probe aborts the upgrade only.
+		s.probe = nil
+		s.upgrading = false
+		s.probed = false
+		s.srv.wheel.Stop(&s.upgrade)
+		c.Close(0)
+	}
+	s.mu.Unlock()
+}
+
+func (t probeTransport) OnClose(c WSConn, err error) {
+	s := t.s
+	s.mu.Lock()
+	if s.probe == c {
+		s.probe = nil
+		s.upgrading = false
+		s.probed = false
+		s.srv.wheel.Stop(&s.upgrade)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+}
+
+// drainQueueToWSLocked re-sends the polling queue over the WebSocket.
+func (s *Session) drainQueueToWSLocked() {
+	next := NextPayloadPacket
+	if s.protocol == 3 {
+		next = NextPayloadPacketV3
+	}
+	b := s.queue.B
+	for len(b) > 0 {
+		p, rest, err := next(b)
+		if err != nil {
+			break
+		}
+		writeWSPacket(s.ws, p, s.protocol)
+		b = rest
+	}
+	s.queue.Reset()
+	s.queued = 0
+}
+
+// closedProbe swallows a WebSocket that is closed at once.
+type closedProbe struct{}
+
+func (closedProbe) OnMessage(WSConn, bool, []byte) {}
+func (closedProbe) OnClose(WSConn, error)          {}

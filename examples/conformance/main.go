@@ -1,0 +1,154 @@
+// Command conformance serves the app of the public Engine.IO protocol test
+// suite (repository socketio/engine.io-protocol, folder test-suite/): bare
+// Engine.IO on /engine.io/, pingInterval 300 ms, pingTimeout 200 ms,
+// maxPayload 1000000, CORS origin *, every message echoed back unchanged.
+//
+//	go run ./examples/conformance -addr 127.0.0.1:3000
+//
+// Admin endpoints on the same port, for tests:
+//
+//	GET  /admin/sessions        {"open":[sid...],"closed":[{"sid":..,"reason":..}...]}
+//	POST /admin/close?sid=SID   server-side close of one session
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/loop"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	mode := flag.String("mode", "gnet", "network layer: gnet (event loops) or http (net/http + eio as http.Handler)")
+	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "Engine.IO pingInterval")
+	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "Engine.IO pingTimeout")
+	maxPayload := flag.Int("max-payload", 1_000_000, "Engine.IO maxPayload (bytes)")
+	flag.Parse()
+
+	app := newApp(&eio.Options{
+		PingInterval: *pingInterval,
+		PingTimeout:  *pingTimeout,
+		MaxPayload:   *maxPayload,
+		CORS:         &eio.CORSOptions{Origins: []string{"*"}},
+	})
+	if err := app.serve(*mode, *addr); err != nil && err != loop.ErrServerClosed && err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+type closedSession struct {
+	SID    string `json:"sid"`
+	Reason string `json:"reason"`
+}
+
+type app struct {
+	eio    *eio.Server
+	mu     sync.Mutex
+	open   map[string]*eio.Session
+	closed []closedSession
+}
+
+func newApp(o *eio.Options) *app {
+	a := &app{eio: eio.NewServer(o), open: make(map[string]*eio.Session)}
+	a.eio.OnConnection(func(s *eio.Session) {
+		a.mu.Lock()
+		a.open[s.ID()] = s
+		a.mu.Unlock()
+		s.SetHandler(a)
+	})
+	return a
+}
+
+// OnMessage echoes every message unchanged.
+func (a *app) OnMessage(s *eio.Session, data []byte, binary bool) { _ = s.Send(data, binary) }
+
+func (a *app) OnClose(s *eio.Session, reason string) {
+	a.mu.Lock()
+	delete(a.open, s.ID())
+	a.closed = append(a.closed, closedSession{s.ID(), reason})
+	a.mu.Unlock()
+}
+
+// ServeHTTP is the fallback handler: admin endpoints, 404 for the rest.
+func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/admin/sessions" && r.Method == http.MethodGet:
+		a.mu.Lock()
+		out := struct {
+			Open   []string        `json:"open"`
+			Closed []closedSession `json:"closed"`
+		}{Open: []string{}, Closed: append([]closedSession{}, a.closed...)}
+		for id := range a.open {
+			out.Open = append(out.Open, id)
+		}
+		a.mu.Unlock()
+		sort.Strings(out.Open)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	case r.URL.Path == "/admin/close" && r.Method == http.MethodPost:
+		s := a.eio.Session(r.URL.Query().Get("sid"))
+		if s == nil {
+			http.Error(w, "unknown sid", http.StatusNotFound)
+			return
+		}
+		s.Close()
+		fmt.Fprintln(w, "closed")
+	default:
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, "not found")
+	}
+}
+
+func (a *app) serve(mode, addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer a.eio.Close()
+	switch mode {
+	case "gnet":
+		srv, err := loop.New(loop.Config{
+			Addr:     addr,
+			Routes:   []loop.Route{{Prefix: "/engine.io/", Server: a.eio}},
+			Fallback: a,
+		})
+		if err != nil {
+			return err
+		}
+		go func() {
+			<-srv.Ready()
+			fmt.Printf("listening on http://%s\n", srv.Addr())
+			<-ctx.Done()
+			_ = srv.Shutdown(context.Background())
+		}()
+		return srv.Serve()
+	case "http":
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/engine.io/", a.eio)
+		mux.Handle("/", a)
+		hs := &http.Server{Handler: mux}
+		go func() {
+			<-ctx.Done()
+			_ = hs.Shutdown(context.Background())
+		}()
+		fmt.Printf("listening on http://%s\n", ln.Addr())
+		return hs.Serve(ln)
+	}
+	return fmt.Errorf("unknown -mode %q", mode)
+}

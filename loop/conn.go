@@ -1,0 +1,295 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/internal/timer"
+	"github.com/sioloop/sioloop/wsframe"
+)
+
+// evloop is sioloop's share of one gnet event loop: the connections with
+// pending output. Writes for a connection are appended to its buffer from
+// any goroutine; the loop writes each dirty connection once at the end of
+// a pass (an OnTraffic/OnClose callback or a posted task), so all frames
+// queued for one connection in that pass leave in one write(2).
+type evloop struct {
+	srv       *Server
+	el        gnet.EventLoop
+	flushTask gnet.Runnable
+	inPass    atomic.Bool
+
+	mu    sync.Mutex
+	dirty []*conn
+	spare []*conn // loop goroutine only
+
+	req Request // parse scratch; loop goroutine only
+}
+
+// markDirty queues c for the next flush of its loop. Any goroutine.
+func (l *evloop) markDirty(c *conn) {
+	l.mu.Lock()
+	l.dirty = append(l.dirty, c)
+	first := len(l.dirty) == 1
+	l.mu.Unlock()
+	// Inside a pass the loop flushes when the pass ends; otherwise post one
+	// task (one per loop per batch, not per connection). The pass flag is
+	// cleared before the final flush, so one of the two always sees c.
+	if first && !l.inPass.Load() {
+		if err := l.el.Execute(context.Background(), l.flushTask); err != nil {
+			l.srv.logf("loop: execute: %v", err)
+		}
+	}
+}
+
+// endPass ends a loop pass: clear the flag, then flush.
+func (l *evloop) endPass() {
+	l.inPass.Store(false)
+	l.flush()
+}
+
+// flush writes every dirty connection. Loop goroutine only.
+func (l *evloop) flush() {
+	l.mu.Lock()
+	list := l.dirty
+	l.dirty = l.spare[:0]
+	l.mu.Unlock()
+	for i, c := range list {
+		c.flush()
+		list[i] = nil
+	}
+	l.spare = list[:0]
+}
+
+type connState uint8
+
+const (
+	stHTTP connState = iota
+	stWS
+	stClosed
+)
+
+// conn is the state of one TCP connection. Fields marked "loop" are touched
+// only on the connection's event loop; the rest are guarded by mu.
+type conn struct {
+	gc gnet.Conn
+	l  *evloop
+
+	// loop
+	state connState
+	rstop bool // stop reading (protocol error): bytes are discarded
+	need  int // inbound bytes needed before parsing again
+	dec   wsframe.Decoder
+	wsh   eio.WSHandler
+	route *Route
+	tm    timer.Node
+
+	mu         sync.Mutex
+	out        *bytebufferpool.ByteBuffer
+	dirty      bool
+	closing    bool // close after the pending output; drop later writes
+	pending    bool // a request awaits its response
+	keepAlive  bool // of the pending request
+	abort      eio.PollAbortHandler
+	dispatched bool // Respond called while the loop dispatches
+}
+
+// write appends to the output buffer under c.mu.
+func (c *conn) appendLocked(b ...[]byte) {
+	if c.out == nil {
+		c.out = bytebufferpool.Get()
+	}
+	for _, p := range b {
+		c.out.B = append(c.out.B, p...)
+	}
+	c.markLocked()
+}
+
+func (c *conn) markLocked() {
+	if !c.dirty {
+		c.dirty = true
+		c.l.markDirty(c)
+	}
+}
+
+// flush writes the pending output. Loop goroutine only.
+func (c *conn) flush() {
+	c.mu.Lock()
+	buf := c.out
+	c.out = nil
+	c.dirty = false
+	closing := c.closing
+	c.mu.Unlock()
+	if buf != nil {
+		if c.state != stClosed {
+			_, _ = c.gc.Write(buf.B)
+		}
+		bytebufferpool.Put(buf)
+	}
+	if closing && c.state != stClosed {
+		_ = c.gc.Close()
+	}
+}
+
+// OnTimer implements timer.Handler: header, idle or upgrade deadlines.
+func (c *conn) OnTimer(*timer.Node) {
+	c.mu.Lock()
+	pending := c.pending
+	c.mu.Unlock()
+	if !pending {
+		_ = c.gc.Close() // safe from any goroutine
+	}
+}
+
+// closed runs on the loop when gnet closed the connection.
+func (c *conn) closed(err error) {
+	st := c.state
+	c.state = stClosed
+	c.l.srv.wheel.Stop(&c.tm)
+	c.dec.Reset()
+	c.mu.Lock()
+	c.closing = true
+	abort := c.abort
+	c.abort = nil
+	pending := c.pending
+	c.pending = false
+	c.mu.Unlock()
+	if st == stWS && c.wsh != nil {
+		h := c.wsh
+		c.wsh = nil
+		h.OnClose(c, nil) // the peer went away: a clean end for Engine.IO
+	}
+	if pending && abort != nil {
+		abort.PollAborted(c)
+	}
+}
+
+// onTraffic consumes inbound bytes. Loop goroutine.
+func (c *conn) onTraffic() gnet.Action {
+	gc := c.gc
+	if c.state == stClosed || c.rstop {
+		_, _ = gc.Discard(-1)
+		return gnet.None
+	}
+	if c.need > 0 && gc.InboundBuffered() < c.need {
+		return gnet.None
+	}
+	buf, _ := gc.Peek(-1)
+	off := 0
+	act := gnet.None
+	for off < len(buf) && act == gnet.None {
+		var n int
+		switch c.state {
+		case stHTTP:
+			c.mu.Lock()
+			pending := c.pending
+			c.mu.Unlock()
+			if pending {
+				goto done
+			}
+			n, act = c.serveHTTP(buf[off:])
+		case stWS:
+			n, act = c.serveWS(buf[off:])
+		}
+		if c.rstop {
+			off = len(buf)
+			break
+		}
+		if n == 0 {
+			break
+		}
+		off += n
+	}
+done:
+	if off > 0 {
+		_, _ = gc.Discard(off)
+	}
+	return act
+}
+
+// serveWS handles WebSocket frames; returns bytes consumed.
+func (c *conn) serveWS(b []byte) (int, gnet.Action) {
+	m, n, err := c.dec.Next(b)
+	if err != nil {
+		if errors.Is(err, wsframe.ErrNeedMore) {
+			return n, gnet.None
+		}
+		var ce *wsframe.CloseError
+		if errors.As(err, &ce) {
+			c.Close(ce.Code)
+		} else {
+			c.Close(ws.StatusProtocolError)
+		}
+		c.rstop = true // stop reading; the TCP close follows the close frame
+		h := c.wsh
+		c.wsh = nil
+		if h != nil {
+			h.OnClose(c, err)
+		}
+		return len(b), gnet.None
+	}
+	switch m.Op {
+	case ws.OpText, ws.OpBinary:
+		if c.wsh != nil {
+			c.wsh.OnMessage(c, m.Op == ws.OpBinary, m.Payload)
+		}
+	case ws.OpPing:
+		c.WriteFrame(ws.OpPong, nil, m.Payload)
+	case ws.OpClose:
+		// Echo the peer's code, then close.
+		code, _, _ := wsframe.ParseClose(m.Payload)
+		c.Close(code)
+	}
+	return n, gnet.None
+}
+
+// --- eio.WSConn ---
+
+// WriteFrame implements eio.WSConn. Any goroutine.
+func (c *conn) WriteFrame(op ws.OpCode, a, b []byte) {
+	var hb [14]byte
+	h := wsframe.AppendHeader(hb[:0], wsframe.Header{Fin: true, OpCode: op, Length: int64(len(a) + len(b))})
+	c.mu.Lock()
+	if !c.closing {
+		c.appendLocked(h, a, b)
+	}
+	c.mu.Unlock()
+}
+
+// WriteRaw implements eio.WSConn. Any goroutine.
+func (c *conn) WriteRaw(b []byte) {
+	c.mu.Lock()
+	if !c.closing {
+		c.appendLocked(b)
+	}
+	c.mu.Unlock()
+}
+
+// Close implements eio.WSConn: a close frame after the pending output, then
+// the TCP close. Any goroutine.
+func (c *conn) Close(code ws.StatusCode) {
+	var fb [32]byte
+	f := wsframe.AppendClose(fb[:0], code, "")
+	c.mu.Lock()
+	if !c.closing {
+		c.appendLocked(f)
+		c.closing = true
+	}
+	c.mu.Unlock()
+}
+
+// SetHandler implements eio.WSConn. Loop goroutine (inside OnMessage).
+func (c *conn) SetHandler(h eio.WSHandler) { c.wsh = h }
+
+// RemoteAddr implements eio.WSConn.
+func (c *conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
+
+func bytebufferpoolGet() *bytebufferpool.ByteBuffer { return bytebufferpool.Get() }

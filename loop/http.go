@@ -1,0 +1,323 @@
+package loop
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/sioloop/sioloop/eio"
+)
+
+// serveHTTP parses and dispatches one request from b. Loop goroutine.
+func (c *conn) serveHTTP(b []byte) (int, gnet.Action) {
+	req := &c.l.req
+	n, err := ParseRequest(b, req, &c.l.srv.lim)
+	if err != nil {
+		if errors.Is(err, ErrNeedMore) {
+			return 0, gnet.None
+		}
+		st := http.StatusBadRequest
+		var he *HTTPError
+		if errors.As(err, &he) {
+			st = he.Status
+		}
+		c.mu.Lock()
+		c.pending = true
+		c.mu.Unlock()
+		c.Respond(&eio.Response{Status: st, ContentType: "text/plain; charset=utf-8", Body: []byte(http.StatusText(st)), Close: true})
+		c.rstop = true
+		return len(b), gnet.None
+	}
+	c.l.srv.wheel.Stop(&c.tm)
+	c.mu.Lock()
+	c.pending = true
+	c.keepAlive = req.KeepAlive
+	c.dispatched = true
+	c.mu.Unlock()
+
+	path := req.Path
+	var route *Route
+	for i := range c.l.srv.cfg.Routes {
+		r := &c.l.srv.cfg.Routes[i]
+		if bytes.HasPrefix(path, []byte(r.Prefix)) {
+			route = r
+			break
+		}
+	}
+	switch {
+	case route != nil:
+		c.route = route
+		er := eio.Request{
+			Method:     req.Method,
+			RawQuery:   req.RawQuery,
+			RawHeaders: rawHeaders(b, req),
+			Headers:    req,
+			Body:       req.Body,
+			Upgrade:    isWebSocketUpgrade(req),
+			RemoteAddr: c.gc.RemoteAddr(),
+		}
+		route.Server.HandleRequest(&er, c)
+	case c.l.srv.cfg.Fallback != nil:
+		c.fallback(req)
+	default:
+		c.Respond(&respNotFound)
+	}
+
+	c.mu.Lock()
+	c.dispatched = false
+	done := !c.pending
+	c.mu.Unlock()
+	if done && c.state == stHTTP {
+		c.l.srv.wheel.Schedule(&c.tm, c.l.srv.cfg.IdleTimeout)
+	}
+	return n, gnet.None
+}
+
+var respNotFound = eio.Response{Status: 404, ContentType: "text/plain", Body: []byte("not found")}
+
+// rawHeaders returns the header block of req inside b.
+func rawHeaders(b []byte, req *Request) []byte {
+	if len(req.Headers) == 0 {
+		return nil
+	}
+	first := req.Headers[0].Name
+	last := req.Headers[len(req.Headers)-1].Value
+	start := cap(b) - cap(first)
+	end := cap(b) - cap(last) + len(last)
+	if start < 0 || end > len(b) || start > end {
+		return nil
+	}
+	return b[start:end]
+}
+
+func isWebSocketUpgrade(req *Request) bool {
+	return req.Upgrade && string(req.Method) == "GET" &&
+		string(bytes.TrimSpace(req.Header("Sec-WebSocket-Version"))) == "13" &&
+		len(req.Header("Sec-WebSocket-Key")) > 0
+}
+
+// Respond implements eio.ResponseWriter. Any goroutine.
+func (c *conn) Respond(r *eio.Response) {
+	c.mu.Lock()
+	if !c.pending || c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.pending = false
+	c.abort = nil
+	keep := c.keepAlive && !r.Close
+	if c.out == nil {
+		c.out = bytebufferpoolGet()
+	}
+	c.out.B = appendResponse(c.out.B, r, keep, *c.l.srv.date.Load())
+	if !keep {
+		c.closing = true
+	}
+	c.markLocked()
+	wake := !c.dispatched
+	c.mu.Unlock()
+	if wake {
+		// A held request was answered: resume parsing pipelined input and
+		// re-arm the idle timer.
+		c.l.srv.wheel.Schedule(&c.tm, c.l.srv.cfg.IdleTimeout)
+		_ = c.gc.Wake(nil)
+	}
+}
+
+// NotifyAbort implements eio.ResponseWriter.
+func (c *conn) NotifyAbort(p eio.PollAbortHandler) {
+	c.mu.Lock()
+	if c.pending {
+		c.abort = p
+	}
+	c.mu.Unlock()
+}
+
+var errNotUpgrade = errors.New("loop: not a WebSocket upgrade request")
+
+const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// Upgrade implements eio.ResponseWriter. Loop goroutine, during dispatch.
+func (c *conn) Upgrade(h eio.WSHandler, extra []eio.HeaderField) (eio.WSConn, error) {
+	req := &c.l.req
+	key := bytes.TrimSpace(req.Header("Sec-WebSocket-Key"))
+	if !isWebSocketUpgrade(req) {
+		return nil, errNotUpgrade
+	}
+	var sum [sha1.Size]byte
+	hs := sha1.New()
+	hs.Write(key)
+	hs.Write([]byte(wsGUID))
+	hs.Sum(sum[:0])
+	var acc [28]byte
+	base64.StdEncoding.Encode(acc[:], sum[:])
+
+	c.mu.Lock()
+	if !c.pending {
+		c.mu.Unlock()
+		return nil, errNotUpgrade
+	}
+	c.pending = false
+	if c.out == nil {
+		c.out = bytebufferpoolGet()
+	}
+	b := c.out.B
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	b = append(b, acc[:]...)
+	b = append(b, "\r\n"...)
+	b = appendFields(b, extra)
+	b = append(b, "\r\n"...)
+	c.out.B = b
+	c.markLocked()
+	c.mu.Unlock()
+
+	c.state = stWS
+	c.wsh = h
+	c.dec.MaxMessage = c.route.Server.Options().MaxPayload
+	c.l.srv.wheel.Stop(&c.tm)
+	return c, nil
+}
+
+func appendFields(b []byte, h []eio.HeaderField) []byte {
+	for _, f := range h {
+		b = append(b, f.Name...)
+		b = append(b, ": "...)
+		b = append(b, f.Value...)
+		b = append(b, "\r\n"...)
+	}
+	return b
+}
+
+// appendResponse serialises a complete HTTP/1.1 response.
+func appendResponse(b []byte, r *eio.Response, keepAlive bool, date []byte) []byte {
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(r.Status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(r.Status)...)
+	b = append(b, "\r\n"...)
+	if r.ContentType != "" {
+		b = append(b, "Content-Type: "...)
+		b = append(b, r.ContentType...)
+		b = append(b, "\r\n"...)
+	}
+	b = appendFields(b, r.Header)
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, int64(len(r.Body)), 10)
+	b = append(b, "\r\nDate: "...)
+	b = append(b, date...)
+	if keepAlive {
+		b = append(b, "\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n"...)
+	} else {
+		b = append(b, "\r\nConnection: close\r\n\r\n"...)
+	}
+	return append(b, r.Body...)
+}
+
+// fallback runs the user's http.Handler on its own goroutine; the
+// connection reads nothing more until it answers.
+func (c *conn) fallback(req *Request) {
+	hr, err := toHTTPRequest(req, c)
+	if err != nil {
+		c.Respond(&eio.Response{Status: 400, ContentType: "text/plain", Body: []byte("bad request"), Close: true})
+		return
+	}
+	h := c.l.srv.cfg.Fallback
+	go func() {
+		rec := &recorder{header: make(http.Header)}
+		func() {
+			defer func() {
+				if p := recover(); p != nil && p != http.ErrAbortHandler {
+					c.l.srv.logf("loop: fallback handler panic: %v", p)
+					rec = &recorder{header: make(http.Header), status: 500}
+				}
+			}()
+			h.ServeHTTP(rec, hr)
+		}()
+		c.Respond(rec.response())
+	}()
+}
+
+func toHTTPRequest(req *Request, c *conn) (*http.Request, error) {
+	u, err := url.ParseRequestURI(string(req.Target))
+	if err != nil {
+		return nil, err
+	}
+	h := make(http.Header, len(req.Headers))
+	for _, f := range req.Headers {
+		h.Add(string(f.Name), string(f.Value))
+	}
+	body := append([]byte(nil), req.Body...)
+	hr := &http.Request{
+		Method:        string(req.Method),
+		URL:           u,
+		Proto:         "HTTP/" + strconv.Itoa(req.Major) + "." + strconv.Itoa(req.Minor),
+		ProtoMajor:    req.Major,
+		ProtoMinor:    req.Minor,
+		Header:        h,
+		Body:          http.NoBody,
+		ContentLength: int64(len(body)),
+		Host:          h.Get("Host"),
+		RemoteAddr:    c.gc.RemoteAddr().String(),
+		RequestURI:    string(req.Target),
+	}
+	if len(body) > 0 {
+		hr.Body = nopCloser{bytes.NewReader(body)}
+	}
+	return hr, nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// recorder buffers a fallback handler's response.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = 200
+	}
+	return r.body.Write(p)
+}
+
+func (r *recorder) response() *eio.Response {
+	if r.status == 0 {
+		r.status = 200
+	}
+	resp := &eio.Response{Status: r.status, Body: r.body.Bytes()}
+	ct := r.header.Get("Content-Type")
+	if ct == "" && r.body.Len() > 0 {
+		ct = http.DetectContentType(r.body.Bytes())
+	}
+	resp.ContentType = ct
+	for k, vs := range r.header {
+		switch strings.ToLower(k) {
+		case "content-type", "content-length", "connection", "date", "transfer-encoding":
+			continue
+		}
+		for _, v := range vs {
+			resp.Header = append(resp.Header, eio.HeaderField{Name: k, Value: v})
+		}
+	}
+	return resp
+}
+
+var _ = ws.OpText

@@ -1,0 +1,246 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+	"golang.org/x/sys/unix"
+
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/internal/timer"
+)
+
+// Route sends every request whose path starts with Prefix to an Engine.IO
+// server ("/socket.io/", "/engine.io/").
+type Route struct {
+	Prefix string
+	Server *eio.Server
+}
+
+// Config configures a Server. The zero value of every field but Routes is
+// valid.
+type Config struct {
+	// Addr is host:port to listen on (default 127.0.0.1:3000; port 0 picks
+	// a free one: read it from Server.Addr after Ready).
+	Addr   string
+	Routes []Route
+	// Fallback serves every other path (nil: 404). It runs on its own
+	// goroutine, never on an event loop.
+	Fallback http.Handler
+	// Loops is the number of event loops (default GOMAXPROCS).
+	Loops int
+	// MaxHeaderBytes bounds a request's header block (default 8 KiB).
+	MaxHeaderBytes int
+	// HeaderTimeout drops a connection that has not sent a complete request
+	// within it (default 10 s): slow-header clients cost nothing for long.
+	HeaderTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle between requests
+	// (default 5 s, as Node's keepAliveTimeout).
+	IdleTimeout time.Duration
+	// MaxBody bounds request bodies (default: the largest MaxPayload of the
+	// routes). Larger ones get 413 and the connection is closed.
+	MaxBody int64
+	// Logf receives unexpected errors (default: discarded).
+	Logf func(format string, args ...any)
+}
+
+// Server runs the gnet engine. Create it with New, run it with Serve.
+type Server struct {
+	cfg    Config
+	lim    Limits
+	wheel  *timer.Wheel
+	eng    gnet.Engine
+	ready  chan struct{}
+	addr   atomic.Pointer[net.TCPAddr]
+	loopMu sync.Mutex
+	loops  []*evloop
+	conns  atomic.Int64
+	date   atomic.Pointer[[]byte]
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("loop: server closed")
+
+// New checks cfg and returns a server ready to Serve. cfg is copied.
+func New(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:3000"
+	}
+	if cfg.Loops <= 0 {
+		cfg.Loops = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 8 << 10
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 5 * time.Second
+	}
+	cfg.Routes = append([]Route(nil), cfg.Routes...)
+	for _, r := range cfg.Routes {
+		if !strings.HasPrefix(r.Prefix, "/") || r.Server == nil {
+			return nil, fmt.Errorf("loop: bad route %q", r.Prefix)
+		}
+		if mp := int64(r.Server.Options().MaxPayload); mp > cfg.MaxBody && cfg.MaxBody == 0 {
+			cfg.MaxBody = mp
+		}
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	s := &Server{
+		cfg:   cfg,
+		lim:   Limits{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxBody: cfg.MaxBody},
+		wheel: timer.New(50 * time.Millisecond),
+		ready: make(chan struct{}),
+	}
+	s.tickDate()
+	return s, nil
+}
+
+// ListenAndServe is New followed by Serve.
+func ListenAndServe(cfg Config) error {
+	s, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	return s.Serve()
+}
+
+// Serve runs the event loops until Shutdown. It blocks.
+func (s *Server) Serve() error {
+	defer s.wheel.Close()
+	stopDate := make(chan struct{})
+	defer close(stopDate)
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopDate:
+				return
+			case <-t.C:
+				s.tickDate()
+			}
+		}
+	}()
+	err := gnet.Run(&handler{srv: s}, "tcp://"+s.cfg.Addr,
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithReuseAddr(true),
+		gnet.WithLogLevel(logging.ErrorLevel),
+	)
+	if err == nil {
+		err = ErrServerClosed
+	}
+	return err
+}
+
+// Ready is closed once the server listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the listening address (valid after Ready).
+func (s *Server) Addr() net.Addr { return s.addr.Load() }
+
+// Conns is the number of open TCP connections.
+func (s *Server) Conns() int { return int(s.conns.Load()) }
+
+// Shutdown stops the engine: every connection is closed. Any goroutine.
+func (s *Server) Shutdown(ctx context.Context) error {
+	<-s.ready
+	return s.eng.Stop(ctx)
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.cfg.Logf != nil {
+		s.cfg.Logf(format, args...)
+	}
+}
+
+func (s *Server) tickDate() {
+	b := []byte(time.Now().UTC().Format(http.TimeFormat))
+	s.date.Store(&b)
+}
+
+// loopOf returns the evloop for a gnet event loop, creating it on first use.
+func (s *Server) loopOf(el gnet.EventLoop) *evloop {
+	s.loopMu.Lock()
+	defer s.loopMu.Unlock()
+	for _, l := range s.loops {
+		if l.el == el {
+			return l
+		}
+	}
+	l := &evloop{srv: s, el: el}
+	l.flushTask = gnet.RunnableFunc(func(context.Context) error { l.flush(); return nil })
+	s.loops = append(s.loops, l)
+	return l
+}
+
+// handler implements gnet.EventHandler.
+type handler struct {
+	gnet.BuiltinEventEngine
+	srv *Server
+}
+
+func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
+	s := h.srv
+	s.eng = eng
+	if fd, err := eng.Dup(); err == nil {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			if in4, ok := sa.(*unix.SockaddrInet4); ok {
+				s.addr.Store(&net.TCPAddr{IP: net.IP(in4.Addr[:]), Port: in4.Port})
+			} else if in6, ok := sa.(*unix.SockaddrInet6); ok {
+				s.addr.Store(&net.TCPAddr{IP: net.IP(in6.Addr[:]), Port: in6.Port})
+			}
+		}
+		unix.Close(fd)
+	}
+	close(s.ready)
+	return gnet.None
+}
+
+func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	s := h.srv
+	l := s.loopOf(gc.EventLoop())
+	c := &conn{gc: gc, l: l}
+	c.tm.Init(c)
+	gc.SetContext(c)
+	s.conns.Add(1)
+	s.wheel.Schedule(&c.tm, s.cfg.HeaderTimeout)
+	return nil, gnet.None
+}
+
+func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
+	c, _ := gc.Context().(*conn)
+	if c == nil {
+		return gnet.None
+	}
+	h.srv.conns.Add(-1)
+	l := c.l
+	l.inPass.Store(true)
+	c.closed(err)
+	l.endPass()
+	return gnet.None
+}
+
+func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
+	c := gc.Context().(*conn)
+	l := c.l
+	l.inPass.Store(true)
+	act := c.onTraffic()
+	l.endPass()
+	return act
+}
