@@ -130,6 +130,32 @@ func (s *Session) Send(data []byte, binary bool) error {
 	return nil
 }
 
+// SendPacket queues one text message followed by binary messages (a
+// Socket.IO packet and its attachments), with nothing interleaved. All
+// slices are copied before it returns. Any goroutine.
+func (s *Session) SendPacket(text []byte, binary [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return ErrSessionClosed
+	}
+	// Queue everything before answering a held GET: one payload carries
+	// the packet and its attachments, as with the reference.
+	held := s.poll
+	s.poll = nil
+	s.sendLocked(Packet{Type: PacketMessage, Data: text})
+	for _, b := range binary {
+		s.sendLocked(Packet{Type: PacketMessage, Binary: true, Data: b})
+	}
+	if held != nil {
+		s.poll = held
+		if !s.websocket {
+			s.flushPollLocked()
+		}
+	}
+	return nil
+}
+
 // SendRaw sends pre-encoded WebSocket frames when the session is on
 // WebSocket and returns true; it returns false (and sends nothing) on
 // polling, where the caller falls back to Send. Any goroutine.
@@ -143,7 +169,10 @@ func (s *Session) SendRaw(frames []byte) bool {
 	return true
 }
 
-var typeDigits = [...][]byte{{'0'}, {'1'}, {'2'}, {'3'}, {'4'}, {'5'}, {'6'}}
+var (
+	typeDigits     = [...][]byte{{'0'}, {'1'}, {'2'}, {'3'}, {'4'}, {'5'}, {'6'}}
+	v3BinaryPrefix = []byte{4} // v3 binary WebSocket messages start with the type byte
+)
 
 func (s *Session) sendLocked(p Packet) {
 	if s.websocket {
@@ -167,7 +196,7 @@ func (s *Session) sendLocked(p Packet) {
 func writeWSPacket(c WSConn, p Packet, protocol uint8) {
 	if p.Binary {
 		if protocol == 3 {
-			c.WriteFrame(ws.OpBinary, typeDigits[PacketMessage][:0:0], append([]byte{4}, p.Data...))
+			c.WriteFrame(ws.OpBinary, v3BinaryPrefix, p.Data)
 			return
 		}
 		c.WriteFrame(ws.OpBinary, nil, p.Data)
