@@ -182,6 +182,7 @@ func (c *conn) Upgrade(h eio.WSHandler, extra []eio.HeaderField) (eio.WSConn, er
 	c.state = stWS
 	c.wsh = h
 	c.dec.MaxMessage = c.route.Server.Options().MaxPayload
+	c.dec.Pool = &c.l.srv.frags
 	c.l.srv.wheel.Stop(&c.tm)
 	return c, nil
 }

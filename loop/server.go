@@ -14,6 +14,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
+	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 
 	"github.com/sioloop/sioloop/eio"
@@ -66,6 +67,9 @@ type Server struct {
 	loops  []*evloop
 	conns  atomic.Int64
 	date   atomic.Pointer[[]byte]
+	// frags holds the buffers of fragmented WebSocket messages being
+	// reassembled (rare): shared, so idle connections own none.
+	frags bytebufferpool.Pool
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
