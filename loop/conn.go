@@ -86,7 +86,7 @@ type conn struct {
 	// loop
 	state connState
 	rstop bool // stop reading (protocol error): bytes are discarded
-	need  int // inbound bytes needed before parsing again
+	need  int  // inbound bytes needed before parsing again
 	dec   wsframe.Decoder
 	wsh   eio.WSHandler
 	route *Route

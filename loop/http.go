@@ -83,25 +83,17 @@ func (c *conn) serveHTTP(b []byte) (int, gnet.Action) {
 
 var respNotFound = eio.Response{Status: 404, ContentType: "text/plain", Body: []byte("not found")}
 
-// rawHeaders returns the header block of req inside b.
+// rawHeaders returns the header lines of req inside b (no final CRLF).
 func rawHeaders(b []byte, req *Request) []byte {
-	if len(req.Headers) == 0 {
+	if req.HeaderLen < req.FieldsStart+2 {
 		return nil
 	}
-	first := req.Headers[0].Name
-	last := req.Headers[len(req.Headers)-1].Value
-	start := cap(b) - cap(first)
-	end := cap(b) - cap(last) + len(last)
-	if start < 0 || end > len(b) || start > end {
-		return nil
-	}
-	return b[start:end]
+	return b[req.FieldsStart : req.HeaderLen-2]
 }
 
 func isWebSocketUpgrade(req *Request) bool {
 	return req.Upgrade && string(req.Method) == "GET" &&
-		string(bytes.TrimSpace(req.Header("Sec-WebSocket-Version"))) == "13" &&
-		len(req.Header("Sec-WebSocket-Key")) > 0
+		string(req.SecWebSocketVersion) == "13" && len(req.SecWebSocketKey) > 0
 }
 
 // Respond implements eio.ResponseWriter. Any goroutine.
@@ -148,7 +140,7 @@ const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // Upgrade implements eio.ResponseWriter. Loop goroutine, during dispatch.
 func (c *conn) Upgrade(h eio.WSHandler, extra []eio.HeaderField) (eio.WSConn, error) {
 	req := &c.l.req
-	key := bytes.TrimSpace(req.Header("Sec-WebSocket-Key"))
+	key := req.SecWebSocketKey
 	if !isWebSocketUpgrade(req) {
 		return nil, errNotUpgrade
 	}
