@@ -1,7 +1,9 @@
-// Command conformance serves the app of the public Engine.IO protocol test
-// suite (repository socketio/engine.io-protocol, folder test-suite/): bare
-// Engine.IO on /engine.io/, pingInterval 300 ms, pingTimeout 200 ms,
-// maxPayload 1000000, CORS origin *, every message echoed back unchanged.
+// Command conformance serves the apps of the public protocol test suites
+// (repositories socketio/engine.io-protocol and socketio/socket.io-protocol,
+// folders test-suite/) on one port: bare Engine.IO on /engine.io/ (every
+// message echoed back unchanged) and Socket.IO on /socket.io/ (see sio.go);
+// pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1000000, CORS origin
+// *, connectTimeout 1000 ms.
 //
 //	go run ./examples/conformance -addr 127.0.0.1:3000
 //
@@ -28,6 +30,7 @@ import (
 
 	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/loop"
+	"github.com/sioloop/sioloop/sio"
 )
 
 func main() {
@@ -36,14 +39,17 @@ func main() {
 	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "Engine.IO pingInterval")
 	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "Engine.IO pingTimeout")
 	maxPayload := flag.Int("max-payload", 1_000_000, "Engine.IO maxPayload (bytes)")
+	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connectTimeout")
 	flag.Parse()
 
-	app := newApp(&eio.Options{
+	eo := eio.Options{
 		PingInterval: *pingInterval,
 		PingTimeout:  *pingTimeout,
 		MaxPayload:   *maxPayload,
 		CORS:         &eio.CORSOptions{Origins: []string{"*"}},
-	})
+	}
+	app := newApp(&eo)
+	app.sio = newSocketIO(&sio.Options{EIO: eo, ConnectTimeout: *connectTimeout})
 	if err := app.serve(*mode, *addr); err != nil && err != loop.ErrServerClosed && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
@@ -56,6 +62,7 @@ type closedSession struct {
 
 type app struct {
 	eio    *eio.Server
+	sio    *sio.Server
 	mu     sync.Mutex
 	open   map[string]*eio.Session
 	closed []closedSession
@@ -117,11 +124,15 @@ func (a *app) serve(mode, addr string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer a.eio.Close()
+	defer a.sio.Close()
 	switch mode {
 	case "gnet":
 		srv, err := loop.New(loop.Config{
 			Addr:     addr,
-			Routes:   []loop.Route{{Prefix: "/engine.io/", Server: a.eio}},
+			Routes: []loop.Route{
+				{Prefix: "/engine.io/", Server: a.eio},
+				{Prefix: "/socket.io/", Server: a.sio.Engine()},
+			},
 			Fallback: a,
 		})
 		if err != nil {
@@ -141,6 +152,7 @@ func (a *app) serve(mode, addr string) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/engine.io/", a.eio)
+		mux.Handle("/socket.io/", a.sio)
 		mux.Handle("/", a)
 		hs := &http.Server{Handler: mux}
 		go func() {

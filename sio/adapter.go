@@ -1,0 +1,242 @@
+package sio
+
+import (
+	"sync"
+)
+
+// BroadcastOptions selects the recipients of a broadcast.
+type BroadcastOptions struct {
+	Rooms  []string // union; empty means every socket
+	Except []string // sockets in any of these rooms are skipped
+	// Local: do not forward to other nodes. Volatile: drop for sockets
+	// that cannot take it now.
+	Local, Volatile bool
+}
+
+// Adapter keeps the room membership of one namespace and fans packets out.
+// The in-memory MemoryAdapter is the default; a multi-node adapter (Redis)
+// wraps it and forwards broadcasts to other nodes. Methods are called from
+// any goroutine.
+type Adapter interface {
+	// AddAll adds s to rooms.
+	AddAll(s *Socket, rooms []string)
+	// Del removes s from room.
+	Del(s *Socket, room string)
+	// DelAll removes s from every room.
+	DelAll(s *Socket)
+	// Rooms lists the rooms of s.
+	Rooms(s *Socket) []string
+	// Has reports whether s is in room.
+	Has(s *Socket, room string) bool
+	// Apply calls fn once for every local socket matching opts, without
+	// holding the adapter's lock (fn may join or leave rooms).
+	Apply(opts *BroadcastOptions, fn func(*Socket))
+	// Broadcast sends a pre-encoded packet to every socket matching opts.
+	Broadcast(p *Encoded, opts *BroadcastOptions)
+	// ServerSideEmit sends an event to the other nodes.
+	ServerSideEmit(event string, args []any) error
+	// Close releases the adapter.
+	Close()
+}
+
+// RoomEvent is a room lifecycle event of the MemoryAdapter.
+type RoomEvent uint8
+
+const (
+	RoomCreated RoomEvent = iota // first socket joined
+	RoomDeleted                  // last socket left
+	RoomJoined                   // a socket joined
+	RoomLeft                     // a socket left
+)
+
+func (e RoomEvent) String() string {
+	return [...]string{"create-room", "delete-room", "join-room", "leave-room"}[e]
+}
+
+// MemoryAdapter is the in-memory Adapter.
+type MemoryAdapter struct {
+	nsp *Namespace
+
+	mu     sync.RWMutex
+	rooms  map[string]map[*Socket]struct{}
+	sids   map[*Socket]map[string]struct{}
+	events []func(ev RoomEvent, room string, socketID string)
+
+	pool sync.Pool // *[]*Socket scratch for Apply
+}
+
+// NewMemoryAdapter returns the in-memory adapter of nsp.
+func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
+	return &MemoryAdapter{
+		nsp:   nsp,
+		rooms: make(map[string]map[*Socket]struct{}),
+		sids:  make(map[*Socket]map[string]struct{}),
+	}
+}
+
+// OnRoomEvent registers fn for room lifecycle events. fn runs with the
+// adapter's lock held: it must not call back into the adapter.
+func (a *MemoryAdapter) OnRoomEvent(fn func(ev RoomEvent, room string, socketID string)) {
+	a.mu.Lock()
+	a.events = append(a.events, fn)
+	a.mu.Unlock()
+}
+
+func (a *MemoryAdapter) emitLocked(ev RoomEvent, room, id string) {
+	for _, fn := range a.events {
+		fn(ev, room, id)
+	}
+}
+
+// AddAll implements Adapter.
+func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	set := a.sids[s]
+	if set == nil {
+		set = make(map[string]struct{}, len(rooms))
+		a.sids[s] = set
+	}
+	for _, r := range rooms {
+		if _, ok := set[r]; ok {
+			continue
+		}
+		set[r] = struct{}{}
+		m := a.rooms[r]
+		if m == nil {
+			m = make(map[*Socket]struct{})
+			a.rooms[r] = m
+			a.emitLocked(RoomCreated, r, "")
+		}
+		m[s] = struct{}{}
+		a.emitLocked(RoomJoined, r, s.id)
+	}
+}
+
+// Del implements Adapter.
+func (a *MemoryAdapter) Del(s *Socket, room string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if set := a.sids[s]; set != nil {
+		delete(set, room)
+	}
+	a.delLocked(s, room)
+}
+
+func (a *MemoryAdapter) delLocked(s *Socket, room string) {
+	m := a.rooms[room]
+	if m == nil {
+		return
+	}
+	if _, ok := m[s]; !ok {
+		return
+	}
+	delete(m, s)
+	a.emitLocked(RoomLeft, room, s.id)
+	if len(m) == 0 {
+		delete(a.rooms, room)
+		a.emitLocked(RoomDeleted, room, "")
+	}
+}
+
+// DelAll implements Adapter.
+func (a *MemoryAdapter) DelAll(s *Socket) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for r := range a.sids[s] {
+		a.delLocked(s, r)
+	}
+	delete(a.sids, s)
+}
+
+// Rooms implements Adapter.
+func (a *MemoryAdapter) Rooms(s *Socket) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]string, 0, len(a.sids[s]))
+	for r := range a.sids[s] {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Has implements Adapter.
+func (a *MemoryAdapter) Has(s *Socket, room string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.sids[s][room]
+	return ok
+}
+
+// RoomSize is the number of sockets in room.
+func (a *MemoryAdapter) RoomSize(room string) int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return len(a.rooms[room])
+}
+
+// Apply implements Adapter.
+func (a *MemoryAdapter) Apply(opts *BroadcastOptions, fn func(*Socket)) {
+	bp, _ := a.pool.Get().(*[]*Socket)
+	if bp == nil {
+		bp = new([]*Socket)
+	}
+	list := a.collect((*bp)[:0], opts)
+	for i, s := range list {
+		fn(s)
+		list[i] = nil
+	}
+	*bp = list[:0]
+	a.pool.Put(bp)
+}
+
+// collect appends the matching sockets to dst.
+func (a *MemoryAdapter) collect(dst []*Socket, opts *BroadcastOptions) []*Socket {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	excluded := func(s *Socket) bool {
+		for _, r := range opts.Except {
+			if _, ok := a.rooms[r][s]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	switch len(opts.Rooms) {
+	case 0:
+		for s := range a.sids {
+			if !excluded(s) {
+				dst = append(dst, s)
+			}
+		}
+	case 1:
+		for s := range a.rooms[opts.Rooms[0]] {
+			if !excluded(s) {
+				dst = append(dst, s)
+			}
+		}
+	default:
+		seen := make(map[*Socket]struct{})
+		for _, r := range opts.Rooms {
+			for s := range a.rooms[r] {
+				if _, ok := seen[s]; ok || excluded(s) {
+					continue
+				}
+				seen[s] = struct{}{}
+				dst = append(dst, s)
+			}
+		}
+	}
+	return dst
+}
+
+// Broadcast implements Adapter.
+func (a *MemoryAdapter) Broadcast(p *Encoded, opts *BroadcastOptions) {
+	a.Apply(opts, func(s *Socket) { s.sendEncoded(p, opts.Volatile) })
+}
+
+// ServerSideEmit implements Adapter: there are no other nodes.
+func (a *MemoryAdapter) ServerSideEmit(string, []any) error { return nil }
+
+// Close implements Adapter.
+func (a *MemoryAdapter) Close() {}

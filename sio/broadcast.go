@@ -1,0 +1,228 @@
+package sio
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/sioloop/sioloop/internal/timer"
+)
+
+// BroadcastOperator selects sockets of a namespace and emits to them.
+// Every chaining method returns a new operator; the receiver is unchanged,
+// so operators can be kept and reused. Safe from any goroutine.
+type BroadcastOperator struct {
+	nsp      *Namespace
+	rooms    []string
+	except   []string
+	local    bool
+	volatile bool
+	timeout  time.Duration
+}
+
+func (b *BroadcastOperator) clone() *BroadcastOperator {
+	c := *b
+	c.rooms = append([]string(nil), b.rooms...)
+	c.except = append([]string(nil), b.except...)
+	return &c
+}
+
+// To adds rooms (union).
+func (b *BroadcastOperator) To(rooms ...string) *BroadcastOperator {
+	c := b.clone()
+	c.rooms = append(c.rooms, rooms...)
+	return c
+}
+
+// In is To.
+func (b *BroadcastOperator) In(rooms ...string) *BroadcastOperator { return b.To(rooms...) }
+
+// Except excludes the sockets of rooms.
+func (b *BroadcastOperator) Except(rooms ...string) *BroadcastOperator {
+	c := b.clone()
+	c.except = append(c.except, rooms...)
+	return c
+}
+
+// Local restricts the broadcast to this node.
+func (b *BroadcastOperator) Local() *BroadcastOperator {
+	c := b.clone()
+	c.local = true
+	return c
+}
+
+// Volatile lets the packet be dropped for sockets not ready for it.
+func (b *BroadcastOperator) Volatile() *BroadcastOperator {
+	c := b.clone()
+	c.volatile = true
+	return c
+}
+
+// Compress is accepted for API parity; it changes nothing.
+func (b *BroadcastOperator) Compress(bool) *BroadcastOperator { return b.clone() }
+
+// Timeout sets how long an acknowledged broadcast waits for answers.
+func (b *BroadcastOperator) Timeout(d time.Duration) *BroadcastOperator {
+	c := b.clone()
+	c.timeout = d
+	return c
+}
+
+func (b *BroadcastOperator) options() *BroadcastOptions {
+	return &BroadcastOptions{Rooms: b.rooms, Except: b.except, Local: b.local, Volatile: b.volatile}
+}
+
+// MultiAckFunc, as the last argument of a broadcast Emit, collects the
+// acknowledgements of every recipient. err is ErrAckTimeout when some did
+// not answer within the Timeout; res then holds the answers received.
+type MultiAckFunc func(res []*Args, err error)
+
+// Emit sends an event to the selected sockets. The packet is encoded once
+// and shared by every recipient. A trailing MultiAckFunc collects acks.
+func (b *BroadcastOperator) Emit(event string, args ...any) error {
+	if isReserved(event) {
+		return errReserved(event)
+	}
+	if n := len(args); n > 0 {
+		switch f := args[n-1].(type) {
+		case MultiAckFunc:
+			return b.emitWithAcks(event, args[:n-1], f)
+		case func([]*Args, error):
+			return b.emitWithAcks(event, args[:n-1], f)
+		}
+	}
+	offset := b.nsp.srv.recordOffset(false)
+	enc, err := encodeEvent(b.nsp.name, -1, event, args, offset)
+	if err != nil {
+		return err
+	}
+	defer enc.release()
+	enc.shared = true
+	opts := b.options()
+	if offset != "" {
+		b.nsp.srv.recovery.log(b.nsp.name, offset, opts, enc)
+	}
+	b.nsp.adapter.Broadcast(enc, opts)
+	return nil
+}
+
+// EmitWithAck broadcasts and waits for every recipient's answer (or the
+// Timeout / ctx's end). Not from a handler on the event loop.
+func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Args, error) {
+	type result struct {
+		res []*Args
+		err error
+	}
+	ch := make(chan result, 1)
+	c := b
+	if dl, ok := ctx.Deadline(); ok && (b.timeout == 0 || time.Until(dl) < b.timeout) {
+		c = b.Timeout(time.Until(dl))
+	}
+	err := c.emitWithAcks(event, args, func(res []*Args, err error) { ch <- result{res, err} })
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.res, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// emitWithAcks: every recipient gets the same ack id; the callback gets
+// all answers once every socket answered, or the timeout fired.
+func (b *BroadcastOperator) emitWithAcks(event string, args []any, fn MultiAckFunc) error {
+	id := b.nsp.nextAckID()
+	enc, err := encodeEvent(b.nsp.name, id, event, args, "")
+	if err != nil {
+		return err
+	}
+	defer enc.release()
+	enc.shared = true
+	col := &ackCollector{fn: fn}
+	var recipients []*Socket
+	b.nsp.adapter.Apply(b.options(), func(s *Socket) { recipients = append(recipients, s) })
+	col.expected = len(recipients)
+	if col.expected == 0 {
+		fn(nil, nil)
+		return nil
+	}
+	for _, s := range recipients {
+		s.addAck(id, col.answer, 0)
+	}
+	if b.timeout > 0 {
+		col.tm.Init(col)
+		b.nsp.srv.wheel.Schedule(&col.tm, b.timeout)
+	}
+	for _, s := range recipients {
+		s.sendEncoded(enc, b.volatile)
+	}
+	return nil
+}
+
+type ackCollector struct {
+	fn       MultiAckFunc
+	mu       sync.Mutex
+	expected int
+	res      []*Args
+	done     bool
+	tm       timer.Node
+}
+
+func (c *ackCollector) answer(res *Args, err error) {
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
+	c.res = append(c.res, res.Clone())
+	if len(c.res) < c.expected {
+		c.mu.Unlock()
+		return
+	}
+	c.done = true
+	out := c.res
+	c.mu.Unlock()
+	c.fn(out, nil)
+}
+
+func (c *ackCollector) OnTimer(*timer.Node) {
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
+	c.done = true
+	out := c.res
+	c.mu.Unlock()
+	c.fn(out, ErrAckTimeout)
+}
+
+// FetchSockets returns the matching local sockets.
+func (b *BroadcastOperator) FetchSockets() []*Socket {
+	var out []*Socket
+	b.nsp.adapter.Apply(b.options(), func(s *Socket) { out = append(out, s) })
+	return out
+}
+
+// SocketsJoin makes the matching sockets join rooms.
+func (b *BroadcastOperator) SocketsJoin(rooms ...string) {
+	b.nsp.adapter.Apply(b.options(), func(s *Socket) { s.Join(rooms...) })
+}
+
+// SocketsLeave makes the matching sockets leave rooms.
+func (b *BroadcastOperator) SocketsLeave(rooms ...string) {
+	b.nsp.adapter.Apply(b.options(), func(s *Socket) {
+		for _, r := range rooms {
+			s.Leave(r)
+		}
+	})
+}
+
+// DisconnectSockets disconnects the matching sockets.
+func (b *BroadcastOperator) DisconnectSockets(close bool) {
+	for _, s := range b.FetchSockets() {
+		s.Disconnect(close)
+	}
+}

@@ -1,0 +1,180 @@
+package sio
+
+import (
+	"sync"
+
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/internal/timer"
+)
+
+// client is one Engine.IO session seen by Socket.IO: it multiplexes the
+// sockets of every namespace the client joined. It implements
+// eio.SessionHandler. Messages of one session arrive one at a time (the
+// transports deliver them in order), so the packet-assembly state needs no
+// lock; the socket table does (emits and closes come from anywhere).
+type client struct {
+	srv  *Server
+	sess *eio.Session
+	tm   timer.Node // connect timeout
+
+	mu      sync.Mutex
+	sockets map[string]*Socket // by namespace
+	joining map[string]bool    // CONNECTs waiting for middlewares
+	closed  bool
+
+	bin *binaryPacket // BINARY_* packet waiting for attachments
+	ev  Event         // scratch event for handlers run on the loop
+}
+
+type binaryPacket struct {
+	data []byte // the header packet, copied
+	atts [][]byte
+	need int
+	size int
+}
+
+func (s *Server) onEngineConnection(sess *eio.Session) {
+	c := &client{srv: s, sess: sess, sockets: make(map[string]*Socket, 1)}
+	c.tm.Init(c)
+	s.wheel.Schedule(&c.tm, s.opts.ConnectTimeout)
+	sess.SetHandler(c)
+}
+
+// OnTimer implements timer.Handler: the connect timeout.
+func (c *client) OnTimer(*timer.Node) {
+	c.mu.Lock()
+	idle := len(c.sockets) == 0 && len(c.joining) == 0 && !c.closed
+	c.mu.Unlock()
+	if idle {
+		c.sess.Close()
+	}
+}
+
+// forceClose ends the session the way the reference does for packets it
+// cannot accept: no packet, reason "forced close".
+func (c *client) forceClose() { c.sess.Close() }
+
+// OnMessage implements eio.SessionHandler.
+func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
+	if binary {
+		b := c.bin
+		if b == nil {
+			c.forceClose()
+			return
+		}
+		b.size += len(data)
+		if b.size > c.srv.eio.Options().MaxPayload {
+			c.bin = nil
+			c.forceClose()
+			return
+		}
+		b.atts = append(b.atts, append([]byte(nil), data...))
+		if len(b.atts) < b.need {
+			return
+		}
+		c.bin = nil
+		p, err := ParsePacket(b.data)
+		if err != nil {
+			c.forceClose()
+			return
+		}
+		c.dispatch(&p, b.atts)
+		return
+	}
+	if c.bin != nil {
+		// A text packet while attachments are expected.
+		c.bin = nil
+		c.forceClose()
+		return
+	}
+	p, err := ParsePacket(data)
+	if err != nil {
+		c.forceClose()
+		return
+	}
+	if p.Type == PacketBinaryEvent || p.Type == PacketBinaryAck {
+		if p.Attachments > c.srv.opts.MaxAttachments {
+			c.forceClose()
+			return
+		}
+		if p.Attachments > 0 {
+			c.bin = &binaryPacket{data: append([]byte(nil), data...), need: p.Attachments}
+			return
+		}
+	}
+	c.dispatch(&p, nil)
+}
+
+func (c *client) socket(nsp []byte) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[string(nsp)]
+}
+
+func (c *client) dispatch(p *Packet, atts [][]byte) {
+	switch p.Type {
+	case PacketConnect:
+		c.connect(string(p.Namespace), p.Data)
+	case PacketDisconnect:
+		if s := c.socket(p.Namespace); s != nil {
+			s.onClose(ReasonClientDisconnect)
+		}
+	case PacketEvent, PacketBinaryEvent:
+		s := c.socket(p.Namespace)
+		if s == nil {
+			c.forceClose()
+			return
+		}
+		s.onEvent(p, atts)
+	case PacketAck, PacketBinaryAck:
+		s := c.socket(p.Namespace)
+		if s == nil {
+			c.forceClose()
+			return
+		}
+		s.onAck(p, atts)
+	default: // CONNECT_ERROR from a client
+		c.forceClose()
+	}
+}
+
+// OnClose implements eio.SessionHandler.
+func (c *client) OnClose(_ *eio.Session, reason string) {
+	c.srv.wheel.Stop(&c.tm)
+	c.mu.Lock()
+	c.closed = true
+	list := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		list = append(list, s)
+	}
+	c.mu.Unlock()
+	for _, s := range list {
+		s.onClose(reason)
+	}
+}
+
+// closeAll disconnects every socket of the client with DISCONNECT packets,
+// then closes the session.
+func (c *client) closeAll(reason string) {
+	c.mu.Lock()
+	list := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		list = append(list, s)
+	}
+	c.mu.Unlock()
+	for _, s := range list {
+		if s.Connected() {
+			s.sendControl(PacketDisconnect, nil)
+			s.onClose(reason)
+		}
+	}
+	c.sess.Close()
+}
+
+func (c *client) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}

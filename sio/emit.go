@@ -1,0 +1,112 @@
+package sio
+
+import (
+	"sync"
+
+	"github.com/gobwas/ws"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/sioloop/sioloop/wsframe"
+)
+
+var bufPool bytebufferpool.Pool
+
+func getBuf() *bytebufferpool.ByteBuffer  { return bufPool.Get() }
+func putBuf(b *bytebufferpool.ByteBuffer) { bufPool.Put(b) }
+
+// Encoded is a packet encoded once, ready for any number of recipients.
+type Encoded struct {
+	// Packet is the Socket.IO packet in text form ("2[…]", "51-/nsp,[…]").
+	Packet []byte
+	// Attachments are the binary attachments, sent after Packet.
+	Attachments [][]byte
+	json        []byte // the payload part of Packet
+
+	shared bool // broadcast: build the WebSocket frames once
+	once   sync.Once
+	frames []byte
+	buf    *bytebufferpool.ByteBuffer
+}
+
+// wsFrames returns the complete WebSocket frames of the packet (Engine.IO
+// v4): a text frame "4"+Packet, then one binary frame per attachment.
+func (e *Encoded) wsFrames() []byte {
+	e.once.Do(func() {
+		n := wsframe.HeaderSize(len(e.Packet)+1, false) + len(e.Packet) + 1
+		for _, a := range e.Attachments {
+			n += wsframe.HeaderSize(len(a), false) + len(a)
+		}
+		f := make([]byte, 0, n)
+		f = wsframe.AppendHeader(f, wsframe.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(e.Packet) + 1)})
+		f = append(f, '4')
+		f = append(f, e.Packet...)
+		for _, a := range e.Attachments {
+			f = wsframe.AppendFrame(f, ws.OpBinary, a)
+		}
+		e.frames = f
+	})
+	return e.frames
+}
+
+func (e *Encoded) release() {
+	if e.buf != nil {
+		putBuf(e.buf)
+		e.buf = nil
+	}
+}
+
+// encodeEvent encodes EVENT/BINARY_EVENT [event, args...] for namespace
+// nsp with ack id (-1: none). A non-empty offset is appended as a last
+// argument (connection state recovery).
+func encodeEvent(nsp string, id int64, event string, args []any, offset string) (*Encoded, error) {
+	return encode(PacketEvent, nsp, id, event, true, args, offset)
+}
+
+// encodeAck encodes ACK/BINARY_ACK [args...].
+func encodeAck(nsp string, id int64, args []any) (*Encoded, error) {
+	return encode(PacketAck, nsp, id, "", false, args, "")
+}
+
+func encode(t PacketType, nsp string, id int64, event string, withName bool, args []any, offset string) (*Encoded, error) {
+	jb := getBuf()
+	defer putBuf(jb)
+	var atts [][]byte
+	var err error
+	jb.B = append(jb.B, '[')
+	if withName {
+		jb.B = appendJSONString(jb.B, event)
+	}
+	for i, a := range args {
+		if i > 0 || withName {
+			jb.B = append(jb.B, ',')
+		}
+		if jb.B, atts, err = appendArg(jb.B, a, atts); err != nil {
+			return nil, err
+		}
+	}
+	if offset != "" {
+		jb.B = append(jb.B, ',')
+		jb.B = appendJSONString(jb.B, offset)
+	}
+	jb.B = append(jb.B, ']')
+	if len(atts) > 0 {
+		t += PacketBinaryEvent - PacketEvent
+	}
+	e := &Encoded{Attachments: atts, buf: getBuf()}
+	p := Packet{Type: t, Namespace: []byte(nsp), ID: id, Attachments: len(atts)}
+	e.buf.B = AppendPacketHeader(e.buf.B, &p)
+	start := len(e.buf.B)
+	e.buf.B = append(e.buf.B, jb.B...)
+	e.Packet = e.buf.B
+	e.json = e.buf.B[start:]
+	return e, nil
+}
+
+// recordOffset returns a fresh offset when recovery is on and the packet
+// (an EVENT without ack) must be logged.
+func (s *Server) recordOffset(ack bool) string {
+	if s.recovery == nil || ack {
+		return ""
+	}
+	return newOffset()
+}

@@ -1,0 +1,66 @@
+package sio
+
+import (
+	"time"
+
+	"github.com/sioloop/sioloop/eio"
+)
+
+// Options configures a Server. The zero value is valid (the Node.js
+// socket.io defaults); NewServer works on a copy.
+type Options struct {
+	// Path of the Socket.IO endpoint (default "/socket.io/").
+	Path string
+	// EIO configures the Engine.IO layer (ping, payload size, CORS...).
+	EIO eio.Options
+	// ConnectTimeout closes an Engine.IO session that has joined no
+	// namespace within it (default 45 s).
+	ConnectTimeout time.Duration
+	// MaxAttachments bounds the binary attachments of one packet (default 10).
+	MaxAttachments int
+	// Recovery, when non-nil, enables connection state recovery.
+	Recovery *RecoveryOptions
+	// Adapter builds each namespace's adapter (default: in memory).
+	Adapter func(nsp *Namespace) Adapter
+	// Workers > 0 runs event handlers on a pool of that many goroutines,
+	// keeping each socket's order, instead of on the event loop. Use it when
+	// handlers block.
+	Workers int
+}
+
+// RecoveryOptions configures connection state recovery.
+type RecoveryOptions struct {
+	// MaxDisconnectionDuration is how long a disconnected socket's state
+	// is kept (default 2 minutes).
+	MaxDisconnectionDuration time.Duration
+	// SkipMiddlewares skips namespace middlewares on a successful recovery
+	// (default true in Node; here: set it explicitly).
+	SkipMiddlewares bool
+}
+
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Path == "" {
+		c.Path = "/socket.io/"
+	}
+	if c.Path[len(c.Path)-1] != '/' {
+		c.Path += "/"
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 45 * time.Second
+	}
+	if c.MaxAttachments <= 0 {
+		c.MaxAttachments = 10
+	}
+	if c.Recovery != nil {
+		r := *c.Recovery
+		if r.MaxDisconnectionDuration <= 0 {
+			r.MaxDisconnectionDuration = 2 * time.Minute
+		}
+		c.Recovery = &r
+	}
+	return c
+}

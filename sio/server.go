@@ -1,0 +1,201 @@
+package sio
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/internal/timer"
+	"github.com/sioloop/sioloop/loop"
+)
+
+// Server is a Socket.IO server. Create it with NewServer; configure
+// namespaces and handlers; then serve it with ListenAndServe (gnet event
+// loops) or mount it as an http.Handler. Methods are safe from any
+// goroutine unless stated otherwise.
+type Server struct {
+	opts  Options
+	eio   *eio.Server
+	wheel *timer.Wheel
+	pool  *workerPool
+
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	parents []*parentNamespace
+	main    *Namespace
+
+	recovery *sessionStore
+
+	lmu  sync.Mutex
+	loop *loop.Server
+}
+
+type parentNamespace struct {
+	match func(name string, auth []byte) bool
+	nsp   *Namespace // holds the handlers; never has sockets
+}
+
+// NewServer returns a server configured by o (nil: defaults).
+func NewServer(o *Options) *Server {
+	s := &Server{opts: o.withDefaults(), nsps: make(map[string]*Namespace)}
+	s.eio = eio.NewServer(&s.opts.EIO)
+	s.wheel = timer.New(10 * time.Millisecond)
+	if s.opts.Workers > 0 {
+		s.pool = newWorkerPool(s.opts.Workers)
+	}
+	if s.opts.Recovery != nil {
+		s.recovery = newSessionStore(s.opts.Recovery.MaxDisconnectionDuration)
+	}
+	s.main = s.Of("/")
+	s.eio.OnConnection(s.onEngineConnection)
+	return s
+}
+
+// Engine returns the Engine.IO server underneath.
+func (s *Server) Engine() *eio.Server { return s.eio }
+
+// Path is the endpoint path ("/socket.io/").
+func (s *Server) Path() string { return s.opts.Path }
+
+// Of returns the namespace name, creating it ("/admin"; a missing leading
+// slash is added).
+func (s *Server) Of(name string) *Namespace {
+	if name == "" || name[0] != '/' {
+		name = "/" + name
+	}
+	s.mu.RLock()
+	n := s.nsps[name]
+	s.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n = s.nsps[name]; n == nil {
+		n = newNamespace(s, name, nil)
+		s.nsps[name] = n
+	}
+	return n
+}
+
+// OfFunc declares dynamic namespaces: a CONNECT to a namespace that does
+// not exist yet creates it when match returns true (auth is the raw JSON
+// of the CONNECT payload, or nil). Handlers and middlewares set on the
+// returned namespace apply to every namespace it creates.
+func (s *Server) OfFunc(match func(name string, auth []byte) bool) *Namespace {
+	p := &parentNamespace{match: match, nsp: newNamespace(s, "", nil)}
+	s.mu.Lock()
+	s.parents = append(s.parents, p)
+	s.mu.Unlock()
+	return p.nsp
+}
+
+// OfRegexp is OfFunc matching names against re.
+func (s *Server) OfRegexp(re *regexp.Regexp) *Namespace {
+	return s.OfFunc(func(name string, _ []byte) bool { return re.MatchString(name) })
+}
+
+// lookup finds or (dynamically) creates the namespace for a CONNECT.
+func (s *Server) lookup(name string, auth []byte) *Namespace {
+	s.mu.RLock()
+	n := s.nsps[name]
+	parents := s.parents
+	s.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	for _, p := range parents {
+		if p.match(name, auth) {
+			s.mu.Lock()
+			if n = s.nsps[name]; n == nil {
+				n = newNamespace(s, name, p.nsp)
+				s.nsps[name] = n
+				p.nsp.children.Store(n, struct{}{})
+			}
+			s.mu.Unlock()
+			return n
+		}
+	}
+	return nil
+}
+
+// Sockets of the main namespace.
+func (s *Server) Sockets() *Namespace { return s.main }
+
+// OnConnection registers fn for every socket connecting to the main
+// namespace.
+func (s *Server) OnConnection(fn func(*Socket)) { s.main.OnConnection(fn) }
+
+// Use adds a middleware to the main namespace.
+func (s *Server) Use(mw Middleware) { s.main.Use(mw) }
+
+// Emit sends an event to every socket of the main namespace.
+func (s *Server) Emit(event string, args ...any) error { return s.main.Emit(event, args...) }
+
+// To selects rooms of the main namespace for a broadcast.
+func (s *Server) To(rooms ...string) *BroadcastOperator { return s.main.To(rooms...) }
+
+// In is To.
+func (s *Server) In(rooms ...string) *BroadcastOperator { return s.main.To(rooms...) }
+
+// Except excludes rooms of the main namespace from a broadcast.
+func (s *Server) Except(rooms ...string) *BroadcastOperator { return s.main.Except(rooms...) }
+
+// Local restricts a broadcast to this node.
+func (s *Server) Local() *BroadcastOperator { return s.main.Local() }
+
+// Volatile marks a broadcast as droppable.
+func (s *Server) Volatile() *BroadcastOperator { return s.main.Volatile() }
+
+// Timeout sets the ack timeout of a broadcast.
+func (s *Server) Timeout(d time.Duration) *BroadcastOperator { return s.main.Timeout(d) }
+
+// ServeHTTP serves the Socket.IO path when the server is mounted in a
+// net/http server (slower than ListenAndServe; same protocol).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
+
+// ListenAndServe serves on addr with gnet event loops until Shutdown.
+// fallback (optional) serves every other path.
+func (s *Server) ListenAndServe(addr string, fallback http.Handler) error {
+	ls, err := loop.New(loop.Config{
+		Addr:     addr,
+		Routes:   []loop.Route{{Prefix: s.opts.Path, Server: s.eio}},
+		Fallback: fallback,
+	})
+	if err != nil {
+		return err
+	}
+	s.lmu.Lock()
+	s.loop = ls
+	s.lmu.Unlock()
+	return ls.Serve()
+}
+
+// Shutdown disconnects every socket ("server shutting down") and stops a
+// server started by ListenAndServe.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.Close()
+	s.lmu.Lock()
+	ls := s.loop
+	s.lmu.Unlock()
+	if ls != nil {
+		if err := ls.Shutdown(ctx); err != nil && !errors.Is(err, loop.ErrServerClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close ends every session and stops the timers. The server is unusable
+// afterwards.
+func (s *Server) Close() {
+	s.eio.Close()
+	s.wheel.Close()
+	if s.pool != nil {
+		s.pool.close()
+	}
+}

@@ -1,0 +1,351 @@
+package sio
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sioloop/sioloop/eio"
+)
+
+// Disconnect reasons, as the reference reports them.
+const (
+	ReasonTransportClose   = "transport close"
+	ReasonTransportError   = "transport error"
+	ReasonPingTimeout      = "ping timeout"
+	ReasonParseError       = "parse error"
+	ReasonForcedClose      = "forced close"
+	ReasonServerShutdown   = "server shutting down"
+	ReasonServerDisconnect = "server namespace disconnect"
+	ReasonClientDisconnect = "client namespace disconnect"
+)
+
+// EventHandler handles one event. The Event and the bytes it exposes are
+// valid until the handler returns.
+type EventHandler func(e *Event)
+
+// AnyHandler sees every incoming (OnAny) or outgoing (OnAnyOutgoing)
+// event. args are raw JSON values, valid until it returns.
+type AnyHandler func(event string, args [][]byte)
+
+// AckFunc, as the last argument of an Emit, asks the client for an
+// acknowledgement. res holds the client's answer; err is ErrAckTimeout
+// when it did not answer in time, or ErrDisconnected.
+type AckFunc func(res *Args, err error)
+
+// Errors of acknowledgements.
+var (
+	ErrAckTimeout   = errors.New("sio: operation has timed out")
+	ErrDisconnected = errors.New("sio: socket disconnected")
+	ErrNotConnected = errors.New("sio: socket not connected")
+)
+
+// Handshake describes the request that opened the connection and the
+// CONNECT that joined the namespace.
+type Handshake struct {
+	eio *eio.Handshake
+	// Auth is the raw JSON of the CONNECT payload ({} when absent).
+	Auth []byte
+}
+
+// Query returns the raw query string of the opening request.
+func (h *Handshake) Query() string { return h.eio.RawQuery }
+
+// Headers returns the opening request's header block ("Name: value" lines).
+func (h *Handshake) Headers() string { return h.eio.RawHeaders }
+
+// Header returns the first value of a request header (case-insensitive).
+func (h *Handshake) Header(name string) string { return headerValue(h.eio.RawHeaders, name) }
+
+// RemoteAddr is the client's address as seen by the server.
+func (h *Handshake) RemoteAddr() string {
+	if h.eio.RemoteAddr == nil {
+		return ""
+	}
+	return h.eio.RemoteAddr.String()
+}
+
+// Time is when the Engine.IO session was opened.
+func (h *Handshake) Time() time.Time { return h.eio.Time }
+
+// Socket is one client connected to one namespace. Methods are safe from
+// any goroutine.
+type Socket struct {
+	id        string
+	nsp       *Namespace
+	client    *client
+	handshake *Handshake
+	pid       string // recovery session id
+
+	// set by a successful recovery, used once by finishConnect
+	restoreRooms []string
+	missed       []*Encoded
+
+	mu           sync.Mutex
+	connected    bool
+	recovered    bool
+	handlers     map[string]*handlerEntry
+	anyIn        []AnyHandler
+	anyOut       []AnyHandler
+	onDisconnect []func(reason string)
+	onDisconning []func(reason string)
+	packetMws    []func(e *Event) error
+	acks         map[int64]*pendingAck
+
+	// Data is free for the application (like socket.data).
+	Data any
+}
+
+type handlerEntry struct {
+	name string
+	fns  []EventHandler
+}
+
+// ID is the socket id (not the Engine.IO session id).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace is the namespace the socket joined.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake describes how the socket connected.
+func (s *Socket) Handshake() *Handshake { return s.handshake }
+
+// Session is the underlying Engine.IO session.
+func (s *Socket) Session() *eio.Session { return s.client.sess }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Recovered reports whether the connection state was recovered.
+func (s *Socket) Recovered() bool { return s.recovered }
+
+// On registers a handler for event.
+func (s *Socket) On(event string, h EventHandler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handlers == nil {
+		s.handlers = make(map[string]*handlerEntry)
+	}
+	e := s.handlers[event]
+	if e == nil {
+		e = &handlerEntry{name: event}
+		s.handlers[event] = e
+	}
+	e.fns = append(e.fns, h)
+}
+
+// Off removes every handler of event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	delete(s.handlers, event)
+	s.mu.Unlock()
+}
+
+// OnAny registers a catch-all listener for incoming events.
+func (s *Socket) OnAny(h AnyHandler) {
+	s.mu.Lock()
+	s.anyIn = append(s.anyIn, h)
+	s.mu.Unlock()
+}
+
+// PrependAny registers a catch-all listener that runs before the others.
+func (s *Socket) PrependAny(h AnyHandler) {
+	s.mu.Lock()
+	s.anyIn = append([]AnyHandler{h}, s.anyIn...)
+	s.mu.Unlock()
+}
+
+// OffAny removes every catch-all listener.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	s.anyIn = nil
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing registers a catch-all listener for outgoing events.
+func (s *Socket) OnAnyOutgoing(h AnyHandler) {
+	s.mu.Lock()
+	s.anyOut = append(s.anyOut, h)
+	s.mu.Unlock()
+}
+
+// OffAnyOutgoing removes every outgoing catch-all listener.
+func (s *Socket) OffAnyOutgoing() {
+	s.mu.Lock()
+	s.anyOut = nil
+	s.mu.Unlock()
+}
+
+// Use adds a packet middleware: it sees every incoming event before the
+// handlers; a non-nil error drops the event and is reported to the
+// "error" handlers registered with OnError.
+func (s *Socket) Use(mw func(e *Event) error) {
+	s.mu.Lock()
+	s.packetMws = append(s.packetMws, mw)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers fn, called with the reason once the socket is
+// disconnected (rooms already left).
+func (s *Socket) OnDisconnect(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting registers fn, called with the reason just before the
+// socket leaves its rooms.
+func (s *Socket) OnDisconnecting(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconning = append(s.onDisconning, fn)
+	s.mu.Unlock()
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s, rooms) }
+
+// Leave removes the socket from room.
+func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s, room) }
+
+// Rooms lists the socket's rooms (its own id included).
+func (s *Socket) Rooms() []string { return s.nsp.adapter.Rooms(s) }
+
+// InRoom reports whether the socket is in room.
+func (s *Socket) InRoom(room string) bool { return s.nsp.adapter.Has(s, room) }
+
+// Emit sends an event to this socket. A trailing AckFunc asks for an
+// acknowledgement (without a timeout; see Timeout). Arguments are encoded
+// as JSON; []byte values travel as binary attachments; RawJSON is sent
+// unchanged.
+func (s *Socket) Emit(event string, args ...any) error { return s.emit(0, event, args) }
+
+// EmitWithAck emits and waits for the acknowledgement or ctx's end. Do
+// not call it from a handler running on the event loop (the answer would
+// arrive on the loop it blocks); use an AckFunc there, or Workers mode.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Args, error) {
+	return s.emitWait(ctx, 0, event, args)
+}
+
+// Timeout returns an emitter whose acknowledgements fail with
+// ErrAckTimeout after d.
+func (s *Socket) Timeout(d time.Duration) *Emitter { return &Emitter{s: s, timeout: d} }
+
+// Emitter emits to one socket with an ack timeout (see Socket.Timeout).
+type Emitter struct {
+	s       *Socket
+	timeout time.Duration
+}
+
+// Emit is Socket.Emit with the emitter's ack timeout.
+func (e *Emitter) Emit(event string, args ...any) error { return e.s.emit(e.timeout, event, args) }
+
+// EmitWithAck is Socket.EmitWithAck with the emitter's ack timeout.
+func (e *Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (*Args, error) {
+	return e.s.emitWait(ctx, e.timeout, event, args)
+}
+
+func splitAck(args []any) ([]any, AckFunc) {
+	if n := len(args); n > 0 {
+		switch f := args[n-1].(type) {
+		case AckFunc:
+			return args[:n-1], f
+		case func(*Args, error):
+			return args[:n-1], f
+		}
+	}
+	return args, nil
+}
+
+func (s *Socket) emit(timeout time.Duration, event string, args []any) error {
+	if isReserved(event) {
+		return errReserved(event)
+	}
+	args, ack := splitAck(args)
+	id := int64(-1)
+	if ack != nil {
+		id = s.nsp.nextAckID()
+	}
+	offset := s.client.srv.recordOffset(ack != nil)
+	enc, err := encodeEvent(s.nsp.name, id, event, args, offset)
+	if err != nil {
+		return err
+	}
+	defer enc.release()
+	if !s.Connected() {
+		return ErrNotConnected
+	}
+	if offset != "" {
+		s.client.srv.recovery.log(s.nsp.name, offset, &BroadcastOptions{Rooms: []string{s.id}}, enc)
+	}
+	if ack != nil {
+		s.addAck(id, ack, timeout)
+	}
+	s.notifyOutgoing(event, enc)
+	s.sendEncoded(enc, false)
+	return nil
+}
+
+func (s *Socket) emitWait(ctx context.Context, timeout time.Duration, event string, args []any) (*Args, error) {
+	type result struct {
+		res *Args
+		err error
+	}
+	ch := make(chan result, 1)
+	if dl, ok := ctx.Deadline(); ok && (timeout == 0 || time.Until(dl) < timeout) {
+		timeout = time.Until(dl)
+	}
+	all := append(append(make([]any, 0, len(args)+1), args...), AckFunc(func(res *Args, err error) {
+		if res != nil {
+			res = res.Clone()
+		}
+		ch <- result{res, err}
+	}))
+	if err := s.emit(timeout, event, all); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.res, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Broadcast returns an operator sending to every socket of the namespace
+// but this one.
+func (s *Socket) Broadcast() *BroadcastOperator {
+	return &BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
+}
+
+// To returns an operator sending to rooms, without this socket.
+func (s *Socket) To(rooms ...string) *BroadcastOperator { return s.Broadcast().To(rooms...) }
+
+// In is To.
+func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) }
+
+// Except returns an operator sending to everyone but this socket and rooms.
+func (s *Socket) Except(rooms ...string) *BroadcastOperator { return s.Broadcast().Except(rooms...) }
+
+// Volatile returns an emitter whose packets may be dropped.
+func (s *Socket) Volatile() *BroadcastOperator {
+	return &BroadcastOperator{nsp: s.nsp, rooms: []string{s.id}, volatile: true}
+}
+
+// Disconnect disconnects the socket from its namespace ("server namespace
+// disconnect"). With close, the whole Engine.IO session is closed too.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.client.closeAll(ReasonServerDisconnect)
+		return
+	}
+	if !s.Connected() {
+		return
+	}
+	s.sendControl(PacketDisconnect, nil)
+	s.onClose(ReasonServerDisconnect)
+}

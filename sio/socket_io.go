@@ -1,0 +1,185 @@
+package sio
+
+import (
+	"time"
+
+	"github.com/sioloop/sioloop/internal/timer"
+)
+
+// onEvent runs the handlers of an incoming EVENT.
+func (s *Socket) onEvent(p *Packet, atts [][]byte) {
+	if s.client.srv.pool != nil {
+		// Workers mode: the packet must outlive this call.
+		data := append([]byte(nil), p.Data...)
+		id := p.ID
+		s.client.srv.pool.submit(s, func() { s.runEvent(data, id, atts, new(Event)) })
+		return
+	}
+	s.runEvent(p.Data, p.ID, atts, &s.client.ev)
+}
+
+func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
+	name, err := EventName(data)
+	if err != nil {
+		s.client.forceClose()
+		return
+	}
+	if err := ev.fill(data, 1, atts); err != nil {
+		s.client.forceClose()
+		return
+	}
+	ev.Socket = s
+	ev.ackID = ackID
+	ev.acked = false
+
+	s.mu.Lock()
+	entry := s.handlers[string(name)]
+	anyIn := s.anyIn
+	mws := s.packetMws
+	s.mu.Unlock()
+	if entry != nil {
+		ev.name = entry.name
+	} else {
+		ev.name = string(name)
+	}
+	for _, mw := range mws {
+		if err := mw(ev); err != nil {
+			return
+		}
+	}
+	for _, h := range anyIn {
+		h(ev.name, ev.raw)
+	}
+	if entry != nil {
+		for _, fn := range entry.fns {
+			fn(ev)
+		}
+	}
+	ev.Socket = nil
+	ev.reset()
+}
+
+// pendingAck waits for one acknowledgement.
+type pendingAck struct {
+	s  *Socket
+	id int64
+	fn AckFunc
+	tm timer.Node
+}
+
+func (a *pendingAck) OnTimer(*timer.Node) {
+	s := a.s
+	s.mu.Lock()
+	if s.acks[a.id] != a {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.acks, a.id)
+	s.mu.Unlock()
+	a.fn(nil, ErrAckTimeout)
+}
+
+func (s *Socket) addAck(id int64, fn AckFunc, timeout time.Duration) {
+	a := &pendingAck{s: s, id: id, fn: fn}
+	s.mu.Lock()
+	if s.acks == nil {
+		s.acks = make(map[int64]*pendingAck)
+	}
+	s.acks[id] = a
+	s.mu.Unlock()
+	if timeout > 0 {
+		a.tm.Init(a)
+		s.client.srv.wheel.Schedule(&a.tm, timeout)
+	}
+}
+
+// onAck delivers an ACK to its callback; unknown ids are ignored.
+func (s *Socket) onAck(p *Packet, atts [][]byte) {
+	s.mu.Lock()
+	a := s.acks[p.ID]
+	if a != nil {
+		delete(s.acks, p.ID)
+	}
+	s.mu.Unlock()
+	if a == nil {
+		return
+	}
+	s.client.srv.wheel.Stop(&a.tm)
+	var args Args
+	if err := args.fill(p.Data, 0, atts); err != nil {
+		s.client.forceClose()
+		return
+	}
+	a.fn(&args, nil)
+}
+
+// sendAck answers the client's ack request id.
+func (s *Socket) sendAck(id int64, args []any) error {
+	enc, err := encodeAck(s.nsp.name, id, args)
+	if err != nil {
+		return err
+	}
+	defer enc.release()
+	s.sendEncoded(enc, false)
+	return nil
+}
+
+// sendControl sends a CONNECT or DISCONNECT packet with an optional JSON body.
+func (s *Socket) sendControl(t PacketType, data []byte) {
+	b := getBuf()
+	p := Packet{Type: t, Namespace: []byte(s.nsp.name), ID: -1, Data: data}
+	b.B = AppendPacket(b.B, &p)
+	_ = s.client.sess.Send(b.B, false)
+	putBuf(b)
+}
+
+// sendEncoded writes an encoded packet to the socket's session.
+func (s *Socket) sendEncoded(enc *Encoded, volatile bool) {
+	sess := s.client.sess
+	if enc.shared && sess.Protocol() == 4 && sess.SendRaw(enc.wsFrames()) {
+		return
+	}
+	_ = sess.SendPacket(enc.Packet, enc.Attachments)
+}
+
+func (s *Socket) notifyOutgoing(event string, enc *Encoded) {
+	s.mu.Lock()
+	out := s.anyOut
+	s.mu.Unlock()
+	if len(out) == 0 {
+		return
+	}
+	var args Args
+	if err := args.fill(enc.json, 1, enc.Attachments); err != nil {
+		return
+	}
+	for _, h := range out {
+		h(event, args.raw)
+	}
+}
+
+// onClose disconnects the socket with reason: disconnecting handlers,
+// rooms left, disconnect handlers.
+func (s *Socket) onClose(reason string) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	disconnecting := s.onDisconning
+	disconnect := s.onDisconnect
+	s.mu.Unlock()
+	for _, fn := range disconnecting {
+		fn(reason)
+	}
+	if rec := s.client.srv.recovery; rec != nil {
+		rec.save(s, reason)
+	}
+	s.nsp.adapter.DelAll(s)
+	s.nsp.remove(s)
+	s.client.remove(s)
+	for _, fn := range disconnect {
+		fn(reason)
+	}
+}
