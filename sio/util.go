@@ -16,7 +16,9 @@ func isReserved(name string) bool {
 	return false
 }
 
-func errReserved(name string) error { return errors.New("sio: \"" + name + "\" is a reserved event name") }
+func errReserved(name string) error {
+	return errors.New("sio: \"" + name + "\" is a reserved event name")
+}
 
 // headerValue finds name in a raw header block (case-insensitive).
 func headerValue(raw, name string) string {

@@ -128,7 +128,7 @@ func (a *app) serve(mode, addr string) error {
 	switch mode {
 	case "gnet":
 		srv, err := loop.New(loop.Config{
-			Addr:     addr,
+			Addr: addr,
 			Routes: []loop.Route{
 				{Prefix: "/engine.io/", Server: a.eio},
 				{Prefix: "/socket.io/", Server: a.sio.Engine()},
