@@ -241,6 +241,9 @@ func (c *netWSConn) Close(code ws.StatusCode) {
 	c.nc.Close()
 }
 
+// Writable implements WSConn: writes are synchronous here.
+func (c *netWSConn) Writable() bool { return true }
+
 func (c *netWSConn) SetHandler(h WSHandler) {
 	c.mu.Lock()
 	c.h = h

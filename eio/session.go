@@ -156,6 +156,21 @@ func (s *Session) SendPacket(text []byte, binary [][]byte) error {
 	return nil
 }
 
+// Writable reports whether a packet sent now would leave at once: a
+// WebSocket with no output backlog, or a polling session with a GET
+// waiting. Volatile packets are dropped when it is false. Any goroutine.
+func (s *Session) Writable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return false
+	}
+	if s.websocket {
+		return s.ws.Writable()
+	}
+	return s.poll != nil
+}
+
 // SendRaw sends pre-encoded WebSocket frames when the session is on
 // WebSocket and returns true; it returns false (and sends nothing) on
 // polling, where the caller falls back to Send. Any goroutine.

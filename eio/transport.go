@@ -83,6 +83,10 @@ type WSConn interface {
 	// Close sends a close frame (code 0: no status code) after the pending
 	// writes, then closes the connection. Further writes are dropped.
 	Close(code ws.StatusCode)
+	// Writable reports whether the connection has no output backlog (the
+	// kernel took everything written so far): volatile packets are dropped
+	// when it is false.
+	Writable() bool
 	// SetHandler replaces the connection's handler. Only from within its
 	// handler's OnMessage (on the connection's event loop).
 	SetHandler(h WSHandler)

@@ -92,6 +92,10 @@ type conn struct {
 	route *Route
 	tm    timer.Node
 
+	// backlog is what gnet still holds for the kernel after the last
+	// flush (read on the loop, used by writers anywhere).
+	backlog atomic.Int32
+
 	mu         sync.Mutex
 	out        *bytebufferpool.ByteBuffer
 	dirty      bool
@@ -102,10 +106,22 @@ type conn struct {
 	dispatched bool // Respond called while the loop dispatches
 }
 
-// write appends to the output buffer under c.mu.
+// appendLocked appends to the output buffer under c.mu. A connection whose
+// pending output would pass MaxOutbound is a slow consumer: it is closed
+// and the bytes dropped.
 func (c *conn) appendLocked(b ...[]byte) {
 	if c.out == nil {
 		c.out = bytebufferpool.Get()
+	}
+	n := len(c.out.B) + int(c.backlog.Load())
+	for _, p := range b {
+		n += len(p)
+	}
+	if n > c.l.srv.cfg.MaxOutbound {
+		c.out.B = c.out.B[:0]
+		c.closing = true
+		c.markLocked()
+		return
 	}
 	for _, p := range b {
 		c.out.B = append(c.out.B, p...)
@@ -133,6 +149,9 @@ func (c *conn) flush() {
 			_, _ = c.gc.Write(buf.B)
 		}
 		bytebufferpool.Put(buf)
+	}
+	if c.state != stClosed {
+		c.backlog.Store(int32(c.gc.OutboundBuffered()))
 	}
 	if closing && c.state != stClosed {
 		_ = c.gc.Close()
@@ -284,6 +303,19 @@ func (c *conn) Close(code ws.StatusCode) {
 		c.closing = true
 	}
 	c.mu.Unlock()
+}
+
+// Writable implements eio.WSConn: nothing is waiting for the kernel. The
+// backlog is read at each flush; when it says "busy", a flush is requested
+// so that a drained connection reports writable again soon.
+func (c *conn) Writable() bool {
+	if c.backlog.Load() == 0 {
+		return true
+	}
+	c.mu.Lock()
+	c.markLocked()
+	c.mu.Unlock()
+	return false
 }
 
 // SetHandler implements eio.WSConn. Loop goroutine (inside OnMessage).

@@ -51,6 +51,10 @@ type Config struct {
 	// MaxBody bounds request bodies (default: the largest MaxPayload of the
 	// routes). Larger ones get 413 and the connection is closed.
 	MaxBody int64
+	// MaxOutbound bounds the bytes waiting to be written to one connection
+	// (default 4 MiB): a client that reads slower than the server writes
+	// is disconnected past it, so the server never grows without bound.
+	MaxOutbound int
 	// Logf receives unexpected errors (default: discarded).
 	Logf func(format string, args ...any)
 }
@@ -88,6 +92,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = 10 * time.Second
+	}
+	if cfg.MaxOutbound <= 0 {
+		cfg.MaxOutbound = 4 << 20
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 5 * time.Second

@@ -8,6 +8,12 @@ import (
 	"unsafe"
 )
 
+// The Socket.IO v5 packet codec: pure functions over byte slices (this
+// file, jsonscan.go and binary.go), safe for concurrent use, that never
+// retain the slices they are given unless their documentation says so.
+// Decoding follows socket.io-parser 4.2.x (the decoder of socket.io 4.8);
+// encoding writes what its encoder writes.
+
 // PacketType is a Socket.IO packet type, sent as one ASCII digit
 // ('0' + type) at the start of the packet.
 type PacketType byte
@@ -100,9 +106,9 @@ var (
 	errEventName    = fmt.Errorf("%w: event name is not a string or number", ErrInvalidPayload)
 )
 
-// rootNamespace is "/" in read-only memory: a parsed packet without a
-// namespace points here, so parsing allocates nothing.
-var rootNamespace = unsafe.Slice(unsafe.StringData("/"), 1)
+// rootNamespace returns "/" in read-only memory: a parsed packet without
+// a namespace points there, so parsing allocates nothing.
+func rootNamespace() []byte { return unsafe.Slice(unsafe.StringData("/"), 1) }
 
 // maxAttachmentDigits bounds the attachment count's digits (the count
 // itself is limited by the receiver, see Assembler).
@@ -138,7 +144,7 @@ func ParsePacket(b []byte) (Packet, error) {
 	if len(b) == 0 || b[0]-'0' > byte(PacketBinaryAck) {
 		return Packet{}, ErrUnknownType
 	}
-	p := Packet{Type: PacketType(b[0] - '0'), Namespace: rootNamespace, ID: NoID}
+	p := Packet{Type: PacketType(b[0] - '0'), Namespace: rootNamespace(), ID: NoID}
 	i := 1
 	if p.Type.Binary() {
 		n, j := 0, i

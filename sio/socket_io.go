@@ -136,6 +136,9 @@ func (s *Socket) sendControl(t PacketType, data []byte) {
 // sendEncoded writes an encoded packet to the socket's session.
 func (s *Socket) sendEncoded(enc *Encoded, volatile bool) {
 	sess := s.client.sess
+	if volatile && !sess.Writable() {
+		return
+	}
 	if enc.shared && sess.Protocol() == 4 && sess.SendRaw(enc.wsFrames()) {
 		return
 	}
