@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 
@@ -151,7 +150,7 @@ func (s *Server) Serve() error {
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithReuseAddr(true),
-		gnet.WithLogLevel(logging.ErrorLevel),
+		gnet.WithLogger(gnetLogger{s}),
 	)
 	if err == nil {
 		err = ErrServerClosed
@@ -255,3 +254,13 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	l.endPass()
 	return act
 }
+
+// gnetLogger sends gnet's warnings and errors to Config.Logf and drops
+// its chatter.
+type gnetLogger struct{ s *Server }
+
+func (gnetLogger) Debugf(string, ...any)               {}
+func (gnetLogger) Infof(string, ...any)                {}
+func (l gnetLogger) Warnf(format string, args ...any)  { l.s.logf("gnet: "+format, args...) }
+func (l gnetLogger) Errorf(format string, args ...any) { l.s.logf("gnet: "+format, args...) }
+func (l gnetLogger) Fatalf(format string, args ...any) { l.s.logf("gnet: fatal: "+format, args...) }

@@ -262,3 +262,47 @@ func TestHostileBytes(t *testing.T) {
 		t.Fatalf("%q", p)
 	}
 }
+
+type flood struct{}
+
+func (flood) OnMessage(s *eio.Session, data []byte, binary bool) {
+	chunk := bytes.Repeat([]byte("x"), 1024)
+	for i := 0; i < 20000; i++ { // 20 MiB, far past MaxOutbound and socket buffers
+		if s.Send(chunk, false) != nil {
+			return
+		}
+	}
+}
+func (flood) OnClose(*eio.Session, string) {}
+
+// TestSlowConsumerClosed: a client that does not read is disconnected once
+// its pending output passes MaxOutbound; the server does not buffer 20 MiB.
+func TestSlowConsumerClosed(t *testing.T) {
+	es := eio.NewServer(nil)
+	closed := make(chan string, 1)
+	es.OnConnection(func(s *eio.Session) { s.SetHandler(floodCloser{closed}) })
+	srv, err := New(Config{Addr: "127.0.0.1:0", Routes: []Route{{Prefix: "/engine.io/", Server: es}}, MaxOutbound: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	<-srv.Ready()
+	t.Cleanup(func() { es.Close(); _ = srv.Shutdown(context.Background()) })
+	c, _ := wsDial(t, srv.Addr().String())
+	c.Write(wsframe.AppendClientFrame(nil, ws.OpText, []byte("4go"), testMask))
+	select {
+	case reason := <-closed:
+		if reason != eio.ReasonTransportClose && reason != eio.ReasonTransportError {
+			t.Fatalf("reason %q", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("slow consumer not disconnected")
+	}
+}
+
+type floodCloser struct{ closed chan string }
+
+func (f floodCloser) OnMessage(s *eio.Session, data []byte, binary bool) {
+	flood{}.OnMessage(s, data, binary)
+}
+func (f floodCloser) OnClose(_ *eio.Session, reason string) { f.closed <- reason }
