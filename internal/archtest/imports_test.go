@@ -1,0 +1,78 @@
+// Package archtest holds tests of the repository's shape: which package
+// may import which (ARCHITECTURE.md).
+package archtest
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/sioloop/sioloop"
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", mod+"/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var list []pkg
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, p)
+	}
+	return list
+}
+
+// TestImportDirection enforces the one-way imports of ARCHITECTURE.md.
+func TestImportDirection(t *testing.T) {
+	forbidden := map[string][]string{
+		// package: module packages it must not depend on (directly or not)
+		"wsframe": {"eio", "sio", "loop", "broadcast", "client"},
+		"eio":     {"sio", "loop", "broadcast", "client"},
+		"loop":    {"sio", "broadcast", "client"},
+		"sio":     {"client"},
+	}
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
+		for _, d := range p.Deps {
+			if !strings.HasPrefix(d, mod+"/") {
+				continue
+			}
+			dr := strings.TrimPrefix(d, mod+"/")
+			if strings.HasPrefix(dr, "cmd/") || strings.HasPrefix(dr, "bench") || strings.HasPrefix(dr, "examples/") {
+				t.Errorf("%s depends on %s: nothing imports cmd, bench or examples", p.ImportPath, d)
+			}
+			for _, f := range forbidden[rel] {
+				if dr == f || strings.HasPrefix(dr, f+"/") {
+					t.Errorf("%s depends on %s: imports go one way (ARCHITECTURE.md)", p.ImportPath, d)
+				}
+			}
+		}
+	}
+}
+
+// TestOnlyLoopImportsGnet checks direct imports of gnet.
+func TestOnlyLoopImportsGnet(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, "github.com/panjf2000/gnet") && rel != "loop" && !strings.HasPrefix(rel, "cmd/") && !strings.HasPrefix(rel, "internal/loadgen") && !strings.HasPrefix(rel, "bench") {
+				t.Errorf("%s imports %s: only loop (and load generators) may", p.ImportPath, imp)
+			}
+		}
+	}
+}

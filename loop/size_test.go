@@ -1,0 +1,15 @@
+package loop
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestConnSize keeps the per-connection struct small: it lives in every
+// connection, idle ones included (ARCHITECTURE.md, "Memory per connection").
+func TestConnSize(t *testing.T) {
+	const max = 256
+	if n := unsafe.Sizeof(conn{}); n > max {
+		t.Errorf("loop.conn is %d bytes, budget %d", n, max)
+	}
+}
