@@ -22,19 +22,14 @@ type client struct {
 	joining map[string]bool    // CONNECTs waiting for middlewares
 	closed  bool
 
-	bin *binaryPacket // BINARY_* packet waiting for attachments
-	ev  Event         // scratch event for handlers run on the loop
-}
-
-type binaryPacket struct {
-	data []byte // the header packet, copied
-	atts [][]byte
-	need int
-	size int
+	bin Assembler // BINARY_* packet waiting for its attachments
+	ev  Event     // scratch event for handlers run on the loop
 }
 
 func (s *Server) onEngineConnection(sess *eio.Session) {
 	c := &client{srv: s, sess: sess, sockets: make(map[string]*Socket, 1)}
+	c.bin.MaxAttachments = s.opts.MaxAttachments
+	c.bin.MaxBytes = s.eio.Options().MaxPayload
 	c.tm.Init(c)
 	s.wheel.Schedule(&c.tm, s.opts.ConnectTimeout)
 	sess.SetHandler(c)
@@ -57,50 +52,28 @@ func (c *client) forceClose() { c.sess.Close() }
 // OnMessage implements eio.SessionHandler.
 func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 	if binary {
-		b := c.bin
-		if b == nil {
-			c.forceClose()
-			return
-		}
-		b.size += len(data)
-		if b.size > c.srv.eio.Options().MaxPayload {
-			c.bin = nil
-			c.forceClose()
-			return
-		}
-		b.atts = append(b.atts, append([]byte(nil), data...))
-		if len(b.atts) < b.need {
-			return
-		}
-		c.bin = nil
-		p, err := ParsePacket(b.data)
+		done, err := c.bin.Add(data)
 		if err != nil {
 			c.forceClose()
 			return
 		}
-		c.dispatch(&p, b.atts)
-		return
-	}
-	if c.bin != nil {
-		// A text packet while attachments are expected.
-		c.bin = nil
-		c.forceClose()
+		if done {
+			p, atts, _ := c.bin.Packet()
+			c.dispatch(&p, atts)
+		}
 		return
 	}
 	p, err := ParsePacket(data)
-	if err != nil {
+	if err != nil || c.bin.Pending() {
+		c.bin.Reset()
 		c.forceClose()
 		return
 	}
-	if p.Type == PacketBinaryEvent || p.Type == PacketBinaryAck {
-		if p.Attachments > c.srv.opts.MaxAttachments {
+	if p.Type.Binary() {
+		if err := c.bin.Start(&p); err != nil {
 			c.forceClose()
-			return
 		}
-		if p.Attachments > 0 {
-			c.bin = &binaryPacket{data: append([]byte(nil), data...), need: p.Attachments}
-			return
-		}
+		return
 	}
 	c.dispatch(&p, nil)
 }

@@ -20,7 +20,6 @@ type Encoded struct {
 	Packet []byte
 	// Attachments are the binary attachments, sent after Packet.
 	Attachments [][]byte
-	json        []byte // the payload part of Packet
 
 	shared bool // broadcast: build the WebSocket frames once
 	once   sync.Once
@@ -59,47 +58,39 @@ func (e *Encoded) release() {
 // nsp with ack id (-1: none). A non-empty offset is appended as a last
 // argument (connection state recovery).
 func encodeEvent(nsp string, id int64, event string, args []any, offset string) (*Encoded, error) {
-	return encode(PacketEvent, nsp, id, event, true, args, offset)
+	if offset != "" {
+		args = append(args[:len(args):len(args)], offset)
+	}
+	e := &Encoded{buf: getBuf()}
+	var err error
+	e.buf.B, e.Attachments, err = AppendEvent(e.buf.B, nsp, id, event, args, nil)
+	return e.finish(err)
 }
 
 // encodeAck encodes ACK/BINARY_ACK [args...].
 func encodeAck(nsp string, id int64, args []any) (*Encoded, error) {
-	return encode(PacketAck, nsp, id, "", false, args, "")
+	e := &Encoded{buf: getBuf()}
+	var err error
+	e.buf.B, e.Attachments, err = AppendAck(e.buf.B, nsp, id, args, nil)
+	return e.finish(err)
 }
 
-func encode(t PacketType, nsp string, id int64, event string, withName bool, args []any, offset string) (*Encoded, error) {
-	jb := getBuf()
-	defer putBuf(jb)
-	var atts [][]byte
-	var err error
-	jb.B = append(jb.B, '[')
-	if withName {
-		jb.B = appendJSONString(jb.B, event)
+func (e *Encoded) finish(err error) (*Encoded, error) {
+	if err != nil {
+		e.release()
+		return nil, err
 	}
-	for i, a := range args {
-		if i > 0 || withName {
-			jb.B = append(jb.B, ',')
-		}
-		if jb.B, atts, err = appendArg(jb.B, a, atts); err != nil {
-			return nil, err
-		}
-	}
-	if offset != "" {
-		jb.B = append(jb.B, ',')
-		jb.B = appendJSONString(jb.B, offset)
-	}
-	jb.B = append(jb.B, ']')
-	if len(atts) > 0 {
-		t += PacketBinaryEvent - PacketEvent
-	}
-	e := &Encoded{Attachments: atts, buf: getBuf()}
-	p := Packet{Type: t, Namespace: []byte(nsp), ID: id, Attachments: len(atts)}
-	e.buf.B = AppendPacketHeader(e.buf.B, &p)
-	start := len(e.buf.B)
-	e.buf.B = append(e.buf.B, jb.B...)
 	e.Packet = e.buf.B
-	e.json = e.buf.B[start:]
 	return e, nil
+}
+
+// payload returns the JSON part of the packet.
+func (e *Encoded) payload() []byte {
+	p, err := ParsePacket(e.Packet)
+	if err != nil {
+		return nil
+	}
+	return p.Data
 }
 
 // recordOffset returns a fresh offset when recovery is on and the packet

@@ -19,6 +19,9 @@ func (s *Socket) onEvent(p *Packet, atts [][]byte) {
 }
 
 func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
+	if len(data) == 0 {
+		return // an EVENT without payload: the reference ignores it
+	}
 	name, err := EventName(data)
 	if err != nil {
 		s.client.forceClose()
@@ -153,7 +156,7 @@ func (s *Socket) notifyOutgoing(event string, enc *Encoded) {
 		return
 	}
 	var args Args
-	if err := args.fill(enc.json, 1, enc.Attachments); err != nil {
+	if err := args.fill(enc.payload(), 1, enc.Attachments); err != nil {
 		return
 	}
 	for _, h := range out {
