@@ -3,18 +3,28 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 20s
 NODE_DEPS := interop/node_modules/.installed
+CHROMIUM  := /usr/bin/chromium
 
-.PHONY: test lint vet fmtcheck deps bench fuzz run conformance clean
+.PHONY: test lint vet fmtcheck deps chromium bench fuzz run conformance clean
 
 ## test: everything CI runs — lint, then unit + interop tests under -race.
 test: lint deps
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
-## deps: install the pinned npm packages the interop tests use (official clients, Node reference peers).
-deps: $(NODE_DEPS)
+## deps: install the pinned npm packages the interop tests use (official clients, Node reference peers,
+## playwright-core) and Debian's Chromium for the browser test of examples/chat.
+deps: $(NODE_DEPS) chromium
 $(NODE_DEPS): interop/package.json interop/package-lock.json
 	cd interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+## chromium: apt-get install it when $(CHROMIUM) is missing (as root). If that fails, the browser
+## test fails and says why; SIOLOOP_NO_BROWSER=1 skips both.
+chromium:
+	@if [ "$$SIOLOOP_NO_BROWSER" = 1 ] || [ -x $(CHROMIUM) ]; then :; else \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+	  echo "make deps: could not install chromium: TestBrowserChat (examples/chat) will fail; SIOLOOP_NO_BROWSER=1 skips it" >&2; \
+	fi
 
 lint: vet fmtcheck
 vet:

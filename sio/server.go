@@ -3,6 +3,7 @@ package sio
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"regexp"
 	"sync"
@@ -30,8 +31,11 @@ type Server struct {
 
 	recovery *sessionStore
 
-	lmu  sync.Mutex
-	loop *loop.Server
+	lmu     sync.Mutex
+	loop    *loop.Server
+	stopped bool
+	ready   chan struct{}
+	ready1  sync.Once
 }
 
 type parentNamespace struct {
@@ -41,7 +45,7 @@ type parentNamespace struct {
 
 // NewServer returns a server configured by o (nil: defaults).
 func NewServer(o *Options) *Server {
-	s := &Server{opts: o.withDefaults(), nsps: make(map[string]*Namespace)}
+	s := &Server{opts: o.withDefaults(), nsps: make(map[string]*Namespace), ready: make(chan struct{})}
 	s.eio = eio.NewServer(&s.opts.EIO)
 	s.wheel = timer.New(10 * time.Millisecond)
 	if s.opts.Workers > 0 {
@@ -170,9 +174,37 @@ func (s *Server) ListenAndServe(addr string, fallback http.Handler) error {
 		return err
 	}
 	s.lmu.Lock()
+	if s.stopped {
+		s.lmu.Unlock()
+		return loop.ErrServerClosed
+	}
 	s.loop = ls
 	s.lmu.Unlock()
+	go func() {
+		<-ls.Ready()
+		s.ready1.Do(func() { close(s.ready) })
+	}()
 	return ls.Serve()
+}
+
+// Ready is closed once ListenAndServe listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the address ListenAndServe listens on (nil before Ready); with
+// port 0 in the address it tells the port chosen.
+func (s *Server) Addr() net.Addr {
+	s.lmu.Lock()
+	ls := s.loop
+	s.lmu.Unlock()
+	if ls == nil {
+		return nil
+	}
+	select {
+	case <-ls.Ready():
+		return ls.Addr()
+	default:
+		return nil
+	}
 }
 
 // Shutdown disconnects every socket ("server shutting down") and stops a
@@ -181,6 +213,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.Close()
 	s.lmu.Lock()
 	ls := s.loop
+	s.stopped = true
 	s.lmu.Unlock()
 	if ls != nil {
 		if err := ls.Shutdown(ctx); err != nil && !errors.Is(err, loop.ErrServerClosed) {

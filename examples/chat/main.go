@@ -1,0 +1,77 @@
+// Command chat is the classic Socket.IO chat room on sioloop: pick a name,
+// join a room, talk, see who is typing and who comes and goes. The page is
+// served by the same port as Socket.IO, with the official browser client
+// taken from the npm package socket.io-client (`make deps` installs it).
+//
+//	go run ./examples/chat -addr 127.0.0.1:3000
+//
+// then open http://127.0.0.1:3000 in two tabs (?transport=polling or
+// ?transport=websocket forces a transport).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/sioloop/sioloop/loop"
+)
+
+// clientRel is where `make deps` puts the official browser client, relative
+// to the repository root.
+const clientRel = "interop/node_modules/socket.io-client/dist/socket.io.min.js"
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	client := flag.String("client", "", "path of socket.io.min.js (default: "+clientRel+", looked up from the working directory upwards)")
+	flag.Parse()
+
+	path := *client
+	if path == "" {
+		var err error
+		if path, err = findClient(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	js, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatalf("the browser client: %v", err)
+	}
+
+	c := newChat(nil)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		_ = c.srv.Shutdown(context.Background())
+	}()
+	log.Printf("chat on http://%s (browser client: %s)", *addr, path)
+	if err := c.srv.ListenAndServe(*addr, newSite(js)); err != nil && !errors.Is(err, loop.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// findClient looks for clientRel in the working directory and its parents.
+func findClient() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, filepath.FromSlash(clientRel))
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("%s not found from the working directory upwards: run `make deps` in the repository, or pass -client PATH", clientRel)
+		}
+		dir = parent
+	}
+}
