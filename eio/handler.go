@@ -48,6 +48,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	select {
 	case <-hw.done:
+		if hw.dropped {
+			panic(http.ErrAbortHandler)
+		}
 	case <-r.Context().Done():
 		hw.mu.Lock()
 		p := hw.abort
@@ -121,6 +124,7 @@ type httpWriter struct {
 
 	mu       sync.Mutex
 	answered bool
+	dropped  bool
 	abort    PollAbortHandler
 }
 
@@ -145,6 +149,16 @@ func (hw *httpWriter) Respond(r *Response) {
 	}
 	hw.w.WriteHeader(r.Status)
 	_, _ = hw.w.Write(r.Body)
+	close(hw.done)
+}
+
+// Drop implements ResponseWriter: the handler aborts, net/http closes the
+// connection without a response.
+func (hw *httpWriter) Drop() {
+	hw.mu.Lock()
+	hw.answered = true
+	hw.mu.Unlock()
+	hw.dropped = true
 	close(hw.done)
 }
 

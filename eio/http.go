@@ -77,10 +77,13 @@ func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
 		s.refuse(r, w, ErrBadRequest, hdr)
 		return
 	}
-	var protocol uint8 = 3
-	if v, _ := httpx.QueryValue(q, "EIO"); string(v) == "4" {
-		protocol = 4
+	if r.Upgrade && !isWS {
+		// A WebSocket upgrade for the polling transport: the reference
+		// accepts it and closes it at once.
+		acceptAndClose(w, hdr)
+		return
 	}
+	protocol := requestProtocol(r)
 	if protocol == 3 && !s.opts.AllowEIO3 {
 		s.refuse(r, w, ErrUnsupportedProtocol, hdr)
 		return
@@ -100,6 +103,32 @@ func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
 		}
 	}
 	s.handshake(r, w, protocol, isWS, hdr)
+}
+
+// requestProtocol is the Engine.IO revision a request asks for: 4 for
+// EIO=4, else 3 (as the reference computes it).
+func requestProtocol(r *Request) uint8 {
+	if v, _ := httpx.QueryValue(r.RawQuery, "EIO"); string(v) == "4" {
+		return 4
+	}
+	return 3
+}
+
+// RequestStarted tells the server that a POST's headers have arrived and
+// its body is on its way (network layers that can tell call it; it is
+// optional). Like the reference, a second POST on a session while one is
+// uploading is an error that ends the session.
+func (s *Server) RequestStarted(r *Request, w ResponseWriter) {
+	if string(r.Method) != "POST" {
+		return
+	}
+	sid, ok := httpx.QueryValue(r.RawQuery, "sid")
+	if !ok {
+		return
+	}
+	if ss := s.sessionBytes(sid); ss != nil {
+		ss.postStarted(w)
+	}
 }
 
 func (s *Server) transportAllowed(t []byte) bool {
@@ -237,6 +266,11 @@ func (s *Server) preflight(r *Request, w ResponseWriter) {
 	allowed := c.AllowedHeaders
 	if allowed == "" {
 		allowed = string(r.Headers.Header("Access-Control-Request-Headers"))
+		if len(c.Origins) == 1 && c.Origins[0] == "*" {
+			// The cors package varies on the reflected request headers
+			// (with an origin list, corsHeaders already wrote both).
+			h = append(h, HeaderField{"Vary", "Access-Control-Request-Headers"})
+		}
 	}
 	if allowed != "" {
 		h = append(h, HeaderField{"Access-Control-Allow-Headers", allowed})
@@ -247,7 +281,17 @@ func (s *Server) preflight(r *Request, w ResponseWriter) {
 	w.Respond(&Response{Status: 204, Header: h})
 }
 
-// respondPoll answers a polling GET with a payload body.
+// respondPoll answers a polling GET with a payload body, compressed when
+// it is large and the GET allows it.
 func (s *Session) respondPoll(w ResponseWriter, body []byte) {
-	w.Respond(&Response{Status: 200, ContentType: ctPayload, Header: s.extra, Body: body})
+	th := s.srv.opts.CompressionThreshold
+	if s.pollEnc == encIdentity || th < 0 || len(body) < th {
+		w.Respond(&Response{Status: 200, ContentType: ctPayload, Header: s.extra, Body: body})
+		return
+	}
+	buf := s.srv.compress(s.pollEnc, body)
+	defer compressPool.Put(buf)
+	h := make([]HeaderField, 0, len(s.extra)+1)
+	h = append(append(h, s.extra...), HeaderField{"Content-Encoding", s.pollEnc.String()})
+	w.Respond(&Response{Status: 200, ContentType: ctPayload, Header: h, Body: buf.B})
 }

@@ -36,6 +36,10 @@ type Options struct {
 	AllowRequest func(r *Request) error
 	// InitialPacket is an optional message sent right after the open packet.
 	InitialPacket []byte
+	// CompressionThreshold: polling responses of at least this many bytes
+	// are gzip- or deflate-compressed when the request allows it (default
+	// 1024, as the reference); negative turns compression off.
+	CompressionThreshold int
 }
 
 // CORSOptions mirrors the cors package options of the Node server.
@@ -81,6 +85,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.UpgradeTimeout <= 0 {
 		c.UpgradeTimeout = defaultUpgradeTimeout
+	}
+	if c.CompressionThreshold == 0 {
+		c.CompressionThreshold = 1024
 	}
 	if c.MaxPayload <= 0 {
 		c.MaxPayload = defaultMaxPayload

@@ -24,6 +24,7 @@ type Server struct {
 	closed atomic.Bool
 	onConn func(*Session)
 	hooks  Hooks
+	comp   compressors
 
 	openPrefix []byte // `{"sid":"`
 	openSuffix []byte // `","upgrades":[...],...}` for polling handshakes

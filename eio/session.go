@@ -64,13 +64,15 @@ type Session struct {
 	websocket bool  // current transport is WebSocket
 	upgrading bool
 	probed    bool // 3probe sent
+	pushed    bool // the pong deadline was pushed since the last ping
 	phase     hbPhase
 	ws        WSConn         // current WebSocket transport
 	probe     WSConn         // WebSocket being upgraded to
 	poll      ResponseWriter // held polling GET
+	upload    ResponseWriter // POST whose body is arriving
+	pollEnc   encoding       // compression the held GET accepts
 	queue     *bytebufferpool.ByteBuffer
-	queued    int // packets in queue
-	closeNext bool
+	queued    int           // packets in queue
 	extra     []HeaderField // cache-control and CORS headers of polling answers
 	// closeReason is kept while a polling session waits for a GET to
 	// carry its close packet.
@@ -224,24 +226,21 @@ func writeWSPacket(c WSConn, p Packet, protocol uint8) {
 func (s *Session) flushPollLocked() {
 	w := s.poll
 	s.poll = nil
-	body := s.queue.B
-	if s.closeNext {
-		s.closeNext = false
-		body = s.appendCloseLocked(body)
+	var body []byte
+	if s.queue != nil {
+		body = s.queue.B
 	}
 	s.respondPoll(w, body)
-	s.queue.Reset()
+	if s.queue != nil {
+		s.queue.Reset()
+	}
 	s.queued = 0
 }
 
-// appendCloseLocked appends a close packet (after a noop when nothing else
-// is queued, as the reference does).
-func (s *Session) appendCloseLocked(body []byte) []byte {
-	if s.queued == 0 {
-		body = s.appendPollPacket(body, Packet{Type: PacketNoop}, false)
-		s.queued++
-	}
-	return s.appendPollPacket(body, Packet{Type: PacketClose}, true)
+// closePollLocked answers the held GET with what is queued and a close
+// packet: "…\x1e1", or just "1".
+func (s *Session) closePollLocked() {
+	s.sendLocked(Packet{Type: PacketClose}) // flushes: a GET is held
 }
 
 func (s *Session) appendPollPacket(dst []byte, p Packet, sep bool) []byte {
@@ -308,11 +307,8 @@ func (s *Session) finishLocked(graceful bool) {
 	switch {
 	case s.websocket:
 		s.ws.Close(0)
-	case s.poll != nil && graceful:
-		s.closeNext = true
-		s.flushPollLocked()
 	case s.poll != nil:
-		s.respondPollPacketLocked(PacketClose)
+		s.closePollLocked()
 	}
 	if s.queue != nil {
 		bytebufferpool.Put(s.queue)
@@ -338,6 +334,7 @@ func (s *Session) OnTimer(n *timer.Node) {
 	}
 	if s.phase == hbInterval {
 		s.phase = hbPong
+		s.pushed = false
 		if s.protocol == 4 {
 			s.sendLocked(Packet{Type: PacketPing})
 		}
@@ -389,14 +386,16 @@ func (s *Session) onPacket(p Packet) {
 	s.mu.Unlock()
 }
 
-// pushDeadlineLocked: any packet from the client while a pong is awaited
-// moves the deadline (the reference does the same).
+// pushDeadlineLocked: the first packet from the client while a pong is
+// awaited moves the deadline to pingTimeout from now, once per ping (the
+// reference does the same).
 func (s *Session) pushDeadlineLocked() {
 	if s.protocol == 3 {
 		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval+s.srv.opts.PingTimeout)
 		return
 	}
-	if s.phase == hbPong {
+	if s.phase == hbPong && !s.pushed {
+		s.pushed = true
 		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingTimeout)
 	}
 }

@@ -9,12 +9,24 @@ import (
 // serve handles a request that names this session's sid.
 func (s *Session) serve(r *Request, w ResponseWriter, transport []byte, hdr []HeaderField) {
 	srv := s.srv
+	if requestProtocol(r) != s.protocol {
+		// The reference refuses a protocol other than the session's
+		// (PROTOCOL_MISMATCH), upgrade or not.
+		srv.refuse(r, w, ErrBadRequest, hdr)
+		return
+	}
 	if string(transport) == "websocket" {
 		if !r.Upgrade {
 			srv.refuse(r, w, ErrBadRequest, hdr)
 			return
 		}
 		s.startUpgrade(r, w, hdr)
+		return
+	}
+	if r.Upgrade {
+		// A WebSocket upgrade for the polling transport: the reference
+		// accepts it and closes it at once.
+		acceptAndClose(w, hdr)
 		return
 	}
 	s.mu.Lock()
@@ -27,7 +39,7 @@ func (s *Session) serve(r *Request, w ResponseWriter, transport []byte, hdr []He
 	}
 	switch string(r.Method) {
 	case "GET":
-		s.pollGET(w)
+		s.pollGET(w, acceptedEncoding(r.Headers.Header("Accept-Encoding")))
 	case "POST":
 		s.pollPOST(r, w)
 	default:
@@ -40,12 +52,31 @@ var (
 	respTooLarge = Response{Status: 413}
 )
 
-func (s *Session) pollGET(w ResponseWriter) {
+func (s *Session) pollGET(w ResponseWriter, enc encoding) {
 	s.mu.Lock()
+	s.pollEnc = enc
 	switch {
-	case s.state == stateClosing:
+	case s.state == stateClosing && s.queued > 0:
+		// As the reference: what was queued before the close goes out
+		// first, alone; the next GET gets the close packet.
 		s.poll = w
-		s.closeNext = true
+		s.flushPollLocked()
+		s.mu.Unlock()
+		return
+	case s.state == stateClosing:
+		// Closing, and this GET can carry the news: first what is still
+		// queued, then (on the next GET) a noop and the close packet, as
+		// the reference does.
+		s.poll = w
+		if s.queued > 0 {
+			s.flushPollLocked()
+			s.mu.Unlock()
+			return
+		}
+		s.poll = nil
+		s.sendLocked(Packet{Type: PacketNoop})
+		s.sendLocked(Packet{Type: PacketClose})
+		s.poll = w
 		s.flushPollLocked()
 		s.mu.Unlock()
 		s.closeWith("", false)
@@ -75,9 +106,15 @@ func (s *Session) pollGET(w ResponseWriter) {
 	s.mu.Unlock()
 }
 
-// PollAborted implements PollAbortHandler: the held GET's connection closed.
+// PollAborted implements PollAbortHandler: the held GET's (or an
+// uploading POST's) connection closed.
 func (s *Session) PollAborted(w ResponseWriter) {
 	s.mu.Lock()
+	if s.upload == w {
+		s.upload = nil
+		s.mu.Unlock()
+		return
+	}
 	if s.poll != w {
 		s.mu.Unlock()
 		return
@@ -87,7 +124,47 @@ func (s *Session) PollAborted(w ResponseWriter) {
 	s.closeWith(ReasonTransportError, false)
 }
 
+// postStarted records a POST whose body is still arriving.
+func (s *Session) postStarted(w ResponseWriter) {
+	s.mu.Lock()
+	if s.state != stateOpen || s.websocket {
+		s.mu.Unlock()
+		return
+	}
+	if s.upload != nil && s.upload != w {
+		s.mu.Unlock()
+		w.Respond(&Response{Status: 400, Close: true})
+		s.overlap()
+		return
+	}
+	s.upload = w
+	w.NotifyAbort(s)
+	s.mu.Unlock()
+}
+
+// overlap ends the session after two POSTs at once, as the reference does:
+// the pending GET gets a close packet, the first POST is dropped unanswered.
+func (s *Session) overlap() {
+	s.mu.Lock()
+	first := s.upload
+	s.upload = nil
+	s.mu.Unlock()
+	if first != nil {
+		first.Drop()
+	}
+	s.closeWith(ReasonTransportError, false)
+}
+
 func (s *Session) pollPOST(r *Request, w ResponseWriter) {
+	s.mu.Lock()
+	if s.upload != nil && s.upload != w {
+		s.mu.Unlock()
+		w.Respond(&respBadEmpty)
+		s.overlap()
+		return
+	}
+	s.upload = nil
+	s.mu.Unlock()
 	if len(r.Body) > s.srv.opts.MaxPayload {
 		w.Respond(&respTooLarge)
 		return
@@ -103,11 +180,20 @@ func (s *Session) pollPOST(r *Request, w ResponseWriter) {
 	}
 	body := r.Body
 	var err error
-	for len(body) > 0 {
+	if len(body) == 0 {
+		err = ErrInvalidPayload
+	}
+	for err == nil && body != nil {
 		var p Packet
 		p, body, err = next(body)
 		if err != nil {
 			break
+		}
+		if p.Type == PacketPing && s.protocol == 4 {
+			// v4 clients never ping: the reference ends the session.
+			w.Respond(&Response{Status: 200, ContentType: ctHTML, Header: s.extra, Body: bodyOK})
+			s.closeWith(ReasonTransportError, false)
+			return
 		}
 		if p.Type == PacketClose {
 			// The client is leaving: its pending GET gets a noop.
@@ -174,9 +260,7 @@ func (s *Session) startUpgrade(r *Request, w ResponseWriter, hdr []HeaderField) 
 	s.mu.Unlock()
 	if !ok {
 		// The reference accepts the WebSocket and closes it at once.
-		if c, err := w.Upgrade(closedProbe{}, hdr); err == nil {
-			c.Close(0)
-		}
+		acceptAndClose(w, hdr)
 		return
 	}
 	c, err := w.Upgrade(probeTransport{s}, hdr)
@@ -290,6 +374,14 @@ func (s *Session) drainQueueToWSLocked() {
 	}
 	s.queue.Reset()
 	s.queued = 0
+}
+
+// acceptAndClose answers an upgrade request with 101, then a close frame
+// without status code, as the reference does for upgrades it cannot use.
+func acceptAndClose(w ResponseWriter, hdr []HeaderField) {
+	if c, err := w.Upgrade(closedProbe{}, hdr); err == nil {
+		c.Close(0)
+	}
 }
 
 // closedProbe swallows a WebSocket that is closed at once.

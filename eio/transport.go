@@ -59,6 +59,8 @@ type ResponseWriter interface {
 	// NotifyAbort registers p: if the connection closes while the request is
 	// pending, p.PollAborted(w) is called once, from any goroutine.
 	NotifyAbort(p PollAbortHandler)
+	// Drop closes the connection without answering. Any goroutine.
+	Drop()
 	// Upgrade writes the 101 answer (with extra headers) and switches the
 	// connection to WebSocket; h then receives its messages. Only on the
 	// goroutine that called HandleRequest, before it returns.

@@ -84,13 +84,15 @@ type conn struct {
 	l  *evloop
 
 	// loop
-	state connState
-	rstop bool // stop reading (protocol error): bytes are discarded
-	need  int  // inbound bytes needed before parsing again
-	dec   wsframe.Decoder
-	wsh   eio.WSHandler
-	route *Route
-	tm    timer.Node
+	state   connState
+	rstop   bool  // stop reading (protocol error): bytes are discarded
+	started bool  // the current POST was announced (RequestStarted)
+	skip    int64 // inbound bytes to discard (a refused request's body)
+	need    int   // inbound bytes needed before parsing again
+	dec     wsframe.Decoder
+	wsh     eio.WSHandler
+	route   *Route
+	tm      timer.Node
 
 	// backlog is what gnet still holds for the kernel after the last
 	// flush (read on the loop, used by writers anywhere).
@@ -186,7 +188,8 @@ func (c *conn) closed(err error) {
 		c.wsh = nil
 		h.OnClose(c, nil) // the peer went away: a clean end for Engine.IO
 	}
-	if pending && abort != nil {
+	_ = pending
+	if abort != nil { // a held GET, or a POST whose body was arriving
 		abort.PollAborted(c)
 	}
 }
@@ -200,6 +203,13 @@ func (c *conn) onTraffic() gnet.Action {
 	}
 	if c.need > 0 && gc.InboundBuffered() < c.need {
 		return gnet.None
+	}
+	if c.skip > 0 {
+		n, _ := gc.Discard(int(min(c.skip, int64(gc.InboundBuffered()))))
+		c.skip -= int64(n)
+		if c.skip > 0 {
+			return gnet.None
+		}
 	}
 	buf, _ := gc.Peek(-1)
 	off := 0

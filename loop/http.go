@@ -22,6 +22,10 @@ func (c *conn) serveHTTP(b []byte) (int, gnet.Action) {
 	n, err := ParseRequest(b, req, &c.l.srv.lim)
 	if err != nil {
 		if errors.Is(err, ErrNeedMore) {
+			if req.HeaderLen > 0 && !c.started && string(req.Method) == "POST" {
+				c.started = true
+				c.announce(b, req)
+			}
 			return 0, gnet.None
 		}
 		st := http.StatusBadRequest
@@ -31,11 +35,23 @@ func (c *conn) serveHTTP(b []byte) (int, gnet.Action) {
 		}
 		c.mu.Lock()
 		c.pending = true
+		c.keepAlive = req.KeepAlive
 		c.mu.Unlock()
+		if st == http.StatusRequestEntityTooLarge && req.HeaderLen > 0 && req.ContentLength >= 0 {
+			// Too large a body, known from its Content-Length: answer 413
+			// like the reference (empty body, connection kept) and skip
+			// the body's bytes as they arrive.
+			c.Respond(&eio.Response{Status: st})
+			c.skip = int64(req.HeaderLen) + req.ContentLength
+			n := min(c.skip, int64(len(b)))
+			c.skip -= n
+			return int(n), gnet.None
+		}
 		c.Respond(&eio.Response{Status: st, ContentType: "text/plain; charset=utf-8", Body: []byte(http.StatusText(st)), Close: true})
 		c.rstop = true
 		return len(b), gnet.None
 	}
+	c.started = false
 	c.l.srv.wheel.Stop(&c.tm)
 	c.mu.Lock()
 	c.pending = true
@@ -43,27 +59,11 @@ func (c *conn) serveHTTP(b []byte) (int, gnet.Action) {
 	c.dispatched = true
 	c.mu.Unlock()
 
-	path := req.Path
-	var route *Route
-	for i := range c.l.srv.cfg.Routes {
-		r := &c.l.srv.cfg.Routes[i]
-		if bytes.HasPrefix(path, []byte(r.Prefix)) {
-			route = r
-			break
-		}
-	}
+	route := c.l.srv.routeOf(req.Path)
 	switch {
 	case route != nil:
 		c.route = route
-		er := eio.Request{
-			Method:     req.Method,
-			RawQuery:   req.RawQuery,
-			RawHeaders: rawHeaders(b, req),
-			Headers:    req,
-			Body:       req.Body,
-			Upgrade:    isWebSocketUpgrade(req),
-			RemoteAddr: c.gc.RemoteAddr(),
-		}
+		er := c.eioRequest(b, req)
 		route.Server.HandleRequest(&er, c)
 	case c.l.srv.cfg.Fallback != nil:
 		c.fallback(req)
@@ -79,6 +79,58 @@ func (c *conn) serveHTTP(b []byte) (int, gnet.Action) {
 		c.l.srv.wheel.Schedule(&c.tm, c.l.srv.cfg.IdleTimeout)
 	}
 	return n, gnet.None
+}
+
+func (s *Server) routeOf(path []byte) *Route {
+	for i := range s.cfg.Routes {
+		if r := &s.cfg.Routes[i]; bytes.HasPrefix(path, []byte(r.Prefix)) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (c *conn) eioRequest(b []byte, req *Request) eio.Request {
+	return eio.Request{
+		Method:     req.Method,
+		RawQuery:   req.RawQuery,
+		RawHeaders: rawHeaders(b, req),
+		Headers:    req,
+		Body:       req.Body,
+		Upgrade:    isWebSocketUpgrade(req),
+		RemoteAddr: c.gc.RemoteAddr(),
+	}
+}
+
+// announce tells the route's server that a POST's body is on its way.
+func (c *conn) announce(b []byte, req *Request) {
+	route := c.l.srv.routeOf(req.Path)
+	if route == nil {
+		return
+	}
+	er := c.eioRequest(b, req)
+	c.mu.Lock()
+	c.pending = true // until the body arrives, the POST is this conn's request
+	c.keepAlive = req.KeepAlive
+	c.mu.Unlock()
+	route.Server.RequestStarted(&er, c)
+	c.mu.Lock()
+	answered := !c.pending
+	c.pending = false
+	c.mu.Unlock()
+	if answered {
+		c.rstop = true // refused: its body is not worth reading
+	}
+}
+
+// Drop implements eio.ResponseWriter: close without answering.
+func (c *conn) Drop() {
+	c.mu.Lock()
+	c.pending = false
+	c.abort = nil
+	c.closing = true
+	c.mu.Unlock()
+	_ = c.gc.Close()
 }
 
 var respNotFound = eio.Response{Status: 404, ContentType: "text/plain", Body: []byte("not found")}
@@ -194,7 +246,7 @@ func appendResponse(b []byte, r *eio.Response, keepAlive bool, date []byte) []by
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(r.Status), 10)
 	b = append(b, ' ')
-	b = append(b, http.StatusText(r.Status)...)
+	b = append(b, statusText(r.Status)...)
 	b = append(b, "\r\n"...)
 	if r.ContentType != "" {
 		b = append(b, "Content-Type: "...)
@@ -314,3 +366,13 @@ func (r *recorder) response() *eio.Response {
 }
 
 var _ = ws.OpText
+
+// statusText is http.StatusText with RFC 9110's current reason phrases
+// where they changed (Node sends those).
+func statusText(code int) string {
+	switch code {
+	case http.StatusRequestEntityTooLarge:
+		return "Payload Too Large"
+	}
+	return http.StatusText(code)
+}
