@@ -31,13 +31,15 @@ type AnyHandler func(event string, args [][]byte)
 
 // AckFunc, as the last argument of an Emit, asks the client for an
 // acknowledgement. res holds the client's answer; err is ErrAckTimeout
-// when it did not answer in time, or ErrDisconnected.
+// when it did not answer in time. As with the reference, a socket that
+// disconnects never calls its pending AckFuncs; only a timeout ends them.
+// It runs on the event loop that read the answer, or on the timer
+// goroutine for a timeout: keep it short.
 type AckFunc func(res *Args, err error)
 
 // Errors of acknowledgements.
 var (
 	ErrAckTimeout   = errors.New("sio: operation has timed out")
-	ErrDisconnected = errors.New("sio: socket disconnected")
 	ErrNotConnected = errors.New("sio: socket not connected")
 )
 
