@@ -124,16 +124,53 @@ func (b Binary) MarshalJSON() ([]byte, error) {
 func AppendEventArgs(dst []byte, args []any, atts [][]byte) ([]byte, [][]byte, error) {
 	n, na := len(dst), len(atts)
 	dst = append(dst, '[')
-	for i, a := range args {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
+	first := true
+	for _, a := range args {
 		var err error
-		if dst, atts, err = appendValue(dst, a, atts, true, 0); err != nil {
+		if dst, atts, err = appendListItem(dst, a, atts, na, &first); err != nil {
 			return dst[:n], atts[:na], err
 		}
 	}
 	return append(dst, ']'), atts, nil
+}
+
+// appendListItem appends one argument of an argument list. An *Args
+// expands to its own arguments, relayed unchanged (raw JSON and binary
+// attachments): the relay path that decodes and encodes nothing. na is
+// the number of attachments atts held when this list began.
+func appendListItem(dst []byte, a any, atts [][]byte, na int, first *bool) ([]byte, [][]byte, error) {
+	args, ok := a.(*Args)
+	if !ok {
+		if !*first {
+			dst = append(dst, ',')
+		}
+		*first = false
+		return appendValue(dst, a, atts, true, 0)
+	}
+	// Placeholders keep their numbers only if these attachments come
+	// first in the packet; otherwise rebuild the values (slow, rare).
+	direct := len(args.atts) == 0 || len(atts) == na
+	for _, raw := range args.raw {
+		if !*first {
+			dst = append(dst, ',')
+		}
+		*first = false
+		if direct {
+			dst = append(dst, raw...)
+			continue
+		}
+		v, err := decodeValue(raw, args.atts)
+		if err != nil {
+			return dst, atts, err
+		}
+		if dst, atts, err = appendValue(dst, v, atts, true, 0); err != nil {
+			return dst, atts, err
+		}
+	}
+	if direct {
+		atts = append(atts, args.atts...)
+	}
+	return dst, atts, nil
 }
 
 // AppendEvent appends a complete EVENT packet, or a BINARY_EVENT when args
@@ -158,12 +195,10 @@ func appendMessage(dst []byte, t PacketType, nsp string, id int64, name string, 
 	if withName {
 		dst = appendJSONString(dst, name)
 	}
-	for i, a := range args {
-		if i > 0 || withName {
-			dst = append(dst, ',')
-		}
+	first := !withName
+	for _, a := range args {
 		var err error
-		if dst, atts, err = appendValue(dst, a, atts, true, 0); err != nil {
+		if dst, atts, err = appendListItem(dst, a, atts, na, &first); err != nil {
 			return dst[:n], atts[:na], err
 		}
 	}

@@ -92,7 +92,7 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 		}
 	}
 	offset := b.nsp.srv.recordOffset(false)
-	enc, err := encodeEvent(b.nsp.name, -1, event, args, offset)
+	enc, err := b.nsp.srv.encodeEvent(b.nsp.name, -1, event, args, offset)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 // all answers once every socket answered, or the timeout fired.
 func (b *BroadcastOperator) emitWithAcks(event string, args []any, fn MultiAckFunc) error {
 	id := b.nsp.nextAckID()
-	enc, err := encodeEvent(b.nsp.name, id, event, args, "")
+	enc, err := b.nsp.srv.encodeEvent(b.nsp.name, id, event, args, "")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/sioloop/sioloop/eio"
@@ -19,6 +20,7 @@ type client struct {
 
 	mu      sync.Mutex
 	sockets map[string]*Socket // by namespace
+	order   []*Socket          // the same, in connection order (the reference's)
 	joining map[string]bool    // CONNECTs waiting for middlewares
 	closed  bool
 
@@ -116,10 +118,7 @@ func (c *client) OnClose(_ *eio.Session, reason string) {
 	c.srv.wheel.Stop(&c.tm)
 	c.mu.Lock()
 	c.closed = true
-	list := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		list = append(list, s)
-	}
+	list := append([]*Socket(nil), c.order...)
 	c.mu.Unlock()
 	for _, s := range list {
 		s.onClose(reason)
@@ -130,10 +129,7 @@ func (c *client) OnClose(_ *eio.Session, reason string) {
 // then closes the session.
 func (c *client) closeAll(reason string) {
 	c.mu.Lock()
-	list := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		list = append(list, s)
-	}
+	list := append([]*Socket(nil), c.order...)
 	c.mu.Unlock()
 	for _, s := range list {
 		if s.Connected() {
@@ -148,6 +144,9 @@ func (c *client) remove(s *Socket) {
 	c.mu.Lock()
 	if c.sockets[s.nsp.name] == s {
 		delete(c.sockets, s.nsp.name)
+		if i := slices.Index(c.order, s); i >= 0 {
+			c.order = slices.Delete(c.order, i, i+1)
+		}
 	}
 	c.mu.Unlock()
 }

@@ -106,6 +106,7 @@ func (c *client) finishConnect(s *Socket) {
 		return
 	}
 	c.sockets[s.nsp.name] = s
+	c.order = append(c.order, s)
 	c.mu.Unlock()
 	c.srv.wheel.Stop(&c.tm)
 
@@ -119,7 +120,7 @@ func (c *client) finishConnect(s *Socket) {
 	}
 
 	// 0[/nsp,]{"sid":"…"[,"pid":"…"]}
-	b := getBuf()
+	b := c.srv.getBuf()
 	b.B = append(b.B, `{"sid":"`...)
 	b.B = append(b.B, s.id...)
 	if s.pid != "" {
@@ -128,7 +129,7 @@ func (c *client) finishConnect(s *Socket) {
 	}
 	b.B = append(b.B, `"}`...)
 	s.sendControl(PacketConnect, b.B)
-	putBuf(b)
+	c.srv.putBuf(b)
 
 	_, onConn := s.nsp.handlers()
 	for _, fn := range onConn {
@@ -139,8 +140,8 @@ func (c *client) finishConnect(s *Socket) {
 // sendConnectError answers a refused CONNECT:
 // 4[/nsp,]{"message":"…"[,"data":…]}.
 func (c *client) sendConnectError(nsp, msg string, data *any) {
-	b := getBuf()
-	defer putBuf(b)
+	b := c.srv.getBuf()
+	defer c.srv.putBuf(b)
 	b.B = append(b.B, `{"message":`...)
 	b.B = appendJSONString(b.B, msg)
 	if data != nil {
@@ -151,8 +152,8 @@ func (c *client) sendConnectError(nsp, msg string, data *any) {
 		}
 	}
 	b.B = append(b.B, '}')
-	pb := getBuf()
-	defer putBuf(pb)
+	pb := c.srv.getBuf()
+	defer c.srv.putBuf(pb)
 	p := Packet{Type: PacketConnectError, Namespace: []byte(nsp), ID: -1, Data: b.B}
 	pb.B = AppendPacket(pb.B, &p)
 	_ = c.sess.Send(pb.B, false)

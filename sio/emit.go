@@ -9,10 +9,14 @@ import (
 	"github.com/sioloop/sioloop/wsframe"
 )
 
-var bufPool bytebufferpool.Pool
+// pools are the server's scratch buffers and encoded packets.
+type pools struct {
+	bufs bytebufferpool.Pool
+	encs sync.Pool // *Encoded
+}
 
-func getBuf() *bytebufferpool.ByteBuffer  { return bufPool.Get() }
-func putBuf(b *bytebufferpool.ByteBuffer) { bufPool.Put(b) }
+func (s *Server) getBuf() *bytebufferpool.ByteBuffer  { return s.pools.bufs.Get() }
+func (s *Server) putBuf(b *bytebufferpool.ByteBuffer) { s.pools.bufs.Put(b) }
 
 // Encoded is a packet encoded once, ready for any number of recipients.
 type Encoded struct {
@@ -22,15 +26,17 @@ type Encoded struct {
 	Attachments [][]byte
 
 	shared bool // broadcast: build the WebSocket frames once
-	once   sync.Once
 	frames []byte
 	buf    *bytebufferpool.ByteBuffer
+	srv    *Server // owner of the pools; nil for logged copies
 }
 
 // wsFrames returns the complete WebSocket frames of the packet (Engine.IO
 // v4): a text frame "4"+Packet, then one binary frame per attachment.
+// Built on first use; not safe for concurrent first use (a broadcast runs
+// on one goroutine).
 func (e *Encoded) wsFrames() []byte {
-	e.once.Do(func() {
+	if e.frames == nil {
 		n := wsframe.HeaderSize(len(e.Packet)+1, false) + len(e.Packet) + 1
 		for _, a := range e.Attachments {
 			n += wsframe.HeaderSize(len(a), false) + len(a)
@@ -43,33 +49,46 @@ func (e *Encoded) wsFrames() []byte {
 			f = wsframe.AppendFrame(f, ws.OpBinary, a)
 		}
 		e.frames = f
-	})
+	}
 	return e.frames
 }
 
+// release returns the packet to its server's pools.
 func (e *Encoded) release() {
-	if e.buf != nil {
-		putBuf(e.buf)
-		e.buf = nil
+	srv := e.srv
+	if srv == nil {
+		return
 	}
+	srv.putBuf(e.buf)
+	*e = Encoded{}
+	srv.pools.encs.Put(e)
+}
+
+func (s *Server) newEncoded() *Encoded {
+	e, _ := s.pools.encs.Get().(*Encoded)
+	if e == nil {
+		e = new(Encoded)
+	}
+	e.srv, e.buf = s, s.getBuf()
+	return e
 }
 
 // encodeEvent encodes EVENT/BINARY_EVENT [event, args...] for namespace
 // nsp with ack id (-1: none). A non-empty offset is appended as a last
 // argument (connection state recovery).
-func encodeEvent(nsp string, id int64, event string, args []any, offset string) (*Encoded, error) {
+func (s *Server) encodeEvent(nsp string, id int64, event string, args []any, offset string) (*Encoded, error) {
 	if offset != "" {
 		args = append(args[:len(args):len(args)], offset)
 	}
-	e := &Encoded{buf: getBuf()}
+	e := s.newEncoded()
 	var err error
 	e.buf.B, e.Attachments, err = AppendEvent(e.buf.B, nsp, id, event, args, nil)
 	return e.finish(err)
 }
 
 // encodeAck encodes ACK/BINARY_ACK [args...].
-func encodeAck(nsp string, id int64, args []any) (*Encoded, error) {
-	e := &Encoded{buf: getBuf()}
+func (s *Server) encodeAck(nsp string, id int64, args []any) (*Encoded, error) {
+	e := s.newEncoded()
 	var err error
 	e.buf.B, e.Attachments, err = AppendAck(e.buf.B, nsp, id, args, nil)
 	return e.finish(err)

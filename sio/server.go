@@ -30,6 +30,7 @@ type Server struct {
 	main    *Namespace
 
 	recovery *sessionStore
+	pools    pools
 
 	lmu     sync.Mutex
 	loop    *loop.Server

@@ -273,7 +273,7 @@ func (s *Socket) emit(timeout time.Duration, event string, args []any) error {
 		id = s.nsp.nextAckID()
 	}
 	offset := s.client.srv.recordOffset(ack != nil)
-	enc, err := encodeEvent(s.nsp.name, id, event, args, offset)
+	enc, err := s.client.srv.encodeEvent(s.nsp.name, id, event, args, offset)
 	if err != nil {
 		return err
 	}

@@ -118,7 +118,7 @@ func (s *Socket) onAck(p *Packet, atts [][]byte) {
 
 // sendAck answers the client's ack request id.
 func (s *Socket) sendAck(id int64, args []any) error {
-	enc, err := encodeAck(s.nsp.name, id, args)
+	enc, err := s.client.srv.encodeAck(s.nsp.name, id, args)
 	if err != nil {
 		return err
 	}
@@ -129,11 +129,11 @@ func (s *Socket) sendAck(id int64, args []any) error {
 
 // sendControl sends a CONNECT or DISCONNECT packet with an optional JSON body.
 func (s *Socket) sendControl(t PacketType, data []byte) {
-	b := getBuf()
+	b := s.client.srv.getBuf()
 	p := Packet{Type: t, Namespace: []byte(s.nsp.name), ID: -1, Data: data}
 	b.B = AppendPacket(b.B, &p)
 	_ = s.client.sess.Send(b.B, false)
-	putBuf(b)
+	s.client.srv.putBuf(b)
 }
 
 // sendEncoded writes an encoded packet to the socket's session.

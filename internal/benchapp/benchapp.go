@@ -8,8 +8,8 @@
 //	join (with ack) → socket.join(String(room)); ack("ok")
 //	toroom          → io.to(data.room).emit("toroom", data)
 //
-// Arguments are relayed as raw JSON: the app decodes nothing it does not
-// need (only toroom's room name).
+// Arguments are relayed unchanged (&e.Args: raw JSON and attachments): the
+// app decodes nothing it does not need (only toroom's room name).
 package benchapp
 
 import (
@@ -28,13 +28,13 @@ func New(o *sio.Options) *sio.Server {
 // Attach installs the bench handlers on s.
 func Attach(srv *sio.Server, s *sio.Socket) {
 	s.On("echo", func(e *sio.Event) {
-		_ = s.Emit("echo", args(e)...)
+		_ = s.Emit("echo", &e.Args)
 	})
 	s.On("echoack", func(e *sio.Event) {
-		_ = e.Ack(args(e)...)
+		_ = e.Ack(&e.Args)
 	})
 	s.On("bcast", func(e *sio.Event) {
-		_ = srv.Emit("bcast", args(e)...)
+		_ = srv.Emit("bcast", &e.Args)
 	})
 	s.On("join", func(e *sio.Event) {
 		room, ok := e.String(0)
@@ -51,22 +51,8 @@ func Attach(srv *sio.Server, s *sio.Socket) {
 		if err := e.Decode(0, &d); err != nil {
 			return
 		}
-		_ = srv.To(d.Room.String()).Emit("toroom", args(e)...)
+		_ = srv.To(d.Room.String()).Emit("toroom", &e.Args)
 	})
-}
-
-// args relays the event's arguments unchanged.
-func args(e *sio.Event) []any {
-	n := e.Len()
-	out := make([]any, n)
-	for i := 0; i < n; i++ {
-		if b := e.Bytes(i); b != nil {
-			out[i] = append([]byte(nil), b...)
-		} else {
-			out[i] = sio.RawJSON(e.Raw(i))
-		}
-	}
-	return out
 }
 
 // sonicAny keeps a JSON value raw so that a numeric room is stringified
