@@ -64,16 +64,7 @@ func (s *Session) pollGET(w ResponseWriter, enc encoding) {
 		s.mu.Unlock()
 		return
 	case s.state == stateClosing:
-		// Closing, and this GET can carry the news: first what is still
-		// queued, then (on the next GET) a noop and the close packet, as
-		// the reference does.
-		s.poll = w
-		if s.queued > 0 {
-			s.flushPollLocked()
-			s.mu.Unlock()
-			return
-		}
-		s.poll = nil
+		// Nothing left before the close: a noop and the close packet.
 		s.sendLocked(Packet{Type: PacketNoop})
 		s.sendLocked(Packet{Type: PacketClose})
 		s.poll = w

@@ -184,8 +184,7 @@ func (s *Socket) OffAnyOutgoing() {
 }
 
 // Use adds a packet middleware: it sees every incoming event before the
-// handlers; a non-nil error drops the event and is reported to the
-// "error" handlers registered with OnError.
+// handlers; a non-nil error drops the event.
 func (s *Socket) Use(mw func(e *Event) error) {
 	s.mu.Lock()
 	s.packetMws = append(s.packetMws, mw)
