@@ -19,9 +19,8 @@ type client struct {
 	tm   timer.Node // connect timeout
 
 	mu      sync.Mutex
-	sockets map[string]*Socket // by namespace
-	order   []*Socket          // the same, in connection order (the reference's)
-	joining map[string]bool    // CONNECTs waiting for middlewares
+	sockets []*Socket       // connected namespaces, in connection order (few: a slice beats a map)
+	joining map[string]bool // CONNECTs waiting for middlewares
 	closed  bool
 
 	bin Assembler // BINARY_* packet waiting for its attachments
@@ -29,7 +28,7 @@ type client struct {
 }
 
 func (s *Server) onEngineConnection(sess *eio.Session) {
-	c := &client{srv: s, sess: sess, sockets: make(map[string]*Socket, 1)}
+	c := &client{srv: s, sess: sess}
 	c.bin.MaxAttachments = s.opts.MaxAttachments
 	c.bin.MaxBytes = s.eio.Options().MaxPayload
 	c.tm.Init(c)
@@ -83,7 +82,12 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 func (c *client) socket(nsp []byte) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[string(nsp)]
+	for _, s := range c.sockets {
+		if s.nsp.name == string(nsp) {
+			return s
+		}
+	}
+	return nil
 }
 
 func (c *client) dispatch(p *Packet, atts [][]byte) {
@@ -118,7 +122,7 @@ func (c *client) OnClose(_ *eio.Session, reason string) {
 	c.srv.wheel.Stop(&c.tm)
 	c.mu.Lock()
 	c.closed = true
-	list := append([]*Socket(nil), c.order...)
+	list := append([]*Socket(nil), c.sockets...)
 	c.mu.Unlock()
 	for _, s := range list {
 		s.onClose(reason)
@@ -129,7 +133,7 @@ func (c *client) OnClose(_ *eio.Session, reason string) {
 // then closes the session.
 func (c *client) closeAll(reason string) {
 	c.mu.Lock()
-	list := append([]*Socket(nil), c.order...)
+	list := append([]*Socket(nil), c.sockets...)
 	c.mu.Unlock()
 	for _, s := range list {
 		if s.Connected() {
@@ -142,11 +146,8 @@ func (c *client) closeAll(reason string) {
 
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
-		if i := slices.Index(c.order, s); i >= 0 {
-			c.order = slices.Delete(c.order, i, i+1)
-		}
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
 }

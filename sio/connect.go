@@ -15,13 +15,10 @@ var emptyAuth = []byte("{}")
 
 // connect handles a CONNECT for namespace name with the raw auth payload.
 func (c *client) connect(name string, auth []byte) {
-	c.mu.Lock()
-	if _, dup := c.sockets[name]; dup || c.joining[name] {
-		c.mu.Unlock()
+	if c.socket([]byte(name)) != nil || c.isJoining(name) {
 		c.forceClose()
 		return
 	}
-	c.mu.Unlock()
 	nsp := c.srv.lookup(name, auth)
 	if nsp == nil {
 		c.sendConnectError(name, "Invalid namespace", nil)
@@ -105,8 +102,7 @@ func (c *client) finishConnect(s *Socket) {
 		c.mu.Unlock()
 		return
 	}
-	c.sockets[s.nsp.name] = s
-	c.order = append(c.order, s)
+	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
 	c.srv.wheel.Stop(&c.tm)
 
@@ -157,4 +153,10 @@ func (c *client) sendConnectError(nsp, msg string, data *any) {
 	p := Packet{Type: PacketConnectError, Namespace: []byte(nsp), ID: -1, Data: b.B}
 	pb.B = AppendPacket(pb.B, &p)
 	_ = c.sess.Send(pb.B, false)
+}
+
+func (c *client) isJoining(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.joining[name]
 }
