@@ -273,18 +273,18 @@ func (c *netWSConn) handler() WSHandler {
 }
 
 func (c *netWSConn) readLoop() {
-	var buf []byte
+	buf := make([]byte, 0, 16<<10)
 	var closeErr error
-	chunk := make([]byte, 32<<10)
 	defer func() {
 		c.dec.Reset()
 		c.nc.Close()
 		c.handler().OnClose(c, closeErr)
 	}()
 	for {
+		off := 0
 		for {
-			m, n, err := c.dec.Next(buf)
-			buf = buf[n:]
+			m, n, err := c.dec.Next(buf[off:])
+			off += n
 			if errors.Is(err, wsframe.ErrNeedMore) {
 				break
 			}
@@ -309,13 +309,13 @@ func (c *netWSConn) readLoop() {
 				return
 			}
 		}
-		n, err := c.br.Read(chunk)
-		if n > 0 {
-			// Keep unconsumed bytes contiguous with the new ones.
-			nb := make([]byte, 0, len(buf)+n)
-			nb = append(append(nb, buf...), chunk[:n]...)
-			buf = nb
+		// Keep the unconsumed bytes at the front, make room, read more.
+		buf = buf[:copy(buf, buf[off:])]
+		if cap(buf)-len(buf) < 4<<10 {
+			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
+		n, err := c.br.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
 		if err != nil {
 			return
 		}
