@@ -40,6 +40,7 @@ func main() {
 	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "Engine.IO pingTimeout")
 	maxPayload := flag.Int("max-payload", 1_000_000, "Engine.IO maxPayload (bytes)")
 	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connectTimeout")
+	allowEIO3 := flag.Bool("allow-eio3", false, "also accept Engine.IO protocol 3 clients on /engine.io/")
 	flag.Parse()
 
 	eo := eio.Options{
@@ -48,7 +49,9 @@ func main() {
 		MaxPayload:   *maxPayload,
 		CORS:         &eio.CORSOptions{Origins: []string{"*"}},
 	}
-	app := newApp(&eo)
+	eo3 := eo
+	eo3.AllowEIO3 = *allowEIO3
+	app := newApp(&eo3)
 	app.sio = newSocketIO(&sio.Options{EIO: eo, ConnectTimeout: *connectTimeout})
 	if err := app.serve(*mode, *addr); err != nil && err != loop.ErrServerClosed && err != http.ErrServerClosed {
 		log.Fatal(err)

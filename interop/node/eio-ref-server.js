@@ -44,6 +44,7 @@ function parseFlags(argv) {
     "ping-interval": "300ms",
     "ping-timeout": "200ms",
     "max-payload": "1000000",
+    "allow-eio3": "false",
   };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
@@ -59,6 +60,11 @@ function parseFlags(argv) {
       value = argv[++i];
     }
     if (!(name in opts)) throw new Error(`flag provided but not defined: -${name}`);
+    if (name === "allow-eio3" && eq < 0) {
+      // a boolean flag, as in Go: -allow-eio3 alone means true
+      i--;
+      value = "true";
+    }
     if (value === undefined) throw new Error(`flag needs an argument: -${name}`);
     opts[name] = value;
   }
@@ -76,6 +82,7 @@ function parseFlags(argv) {
     pingInterval: parseDuration(opts["ping-interval"]),
     pingTimeout: parseDuration(opts["ping-timeout"]),
     maxPayload,
+    allowEIO3: opts["allow-eio3"] === "true",
   };
 }
 
@@ -119,6 +126,7 @@ function main() {
     pingInterval: cfg.pingInterval,
     pingTimeout: cfg.pingTimeout,
     maxHttpBufferSize: cfg.maxPayload,
+    allowEIO3: cfg.allowEIO3,
     cors: { origin: "*" },
   });
   engine.attach(httpServer, { path: "/engine.io" });
