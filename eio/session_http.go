@@ -323,6 +323,14 @@ func (t probeTransport) OnMessage(c WSConn, binary bool, data []byte) {
 		if s.queued > 0 {
 			s.drainQueueToWSLocked()
 		}
+		if s.state == stateClosing {
+			// The server closed the session during the upgrade: finish
+			// the close on the new transport, as the reference does.
+			reason := s.closeReason
+			s.mu.Unlock()
+			s.closeWith(reason, true)
+			return
+		}
 	default:
 		// Anything else during the probe aborts the upgrade only.
 		s.probe = nil
