@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bytedance/sonic"
+
 	"github.com/sioloop/sioloop/eio"
 )
 
@@ -50,6 +52,9 @@ type Handshake struct {
 	// Auth is the raw JSON of the CONNECT payload ({} when absent).
 	Auth []byte
 }
+
+// DecodeAuth unmarshals the CONNECT payload (the client's auth) into v.
+func (h *Handshake) DecodeAuth(v any) error { return sonic.ConfigStd.Unmarshal(h.Auth, v) }
 
 // Query returns the raw query string of the opening request.
 func (h *Handshake) Query() string { return h.eio.RawQuery }
