@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// The bench app contract of BENCH.md on the Node.js reference server
+// (npm socket.io 4.8, default options), for siobench to compare against:
+//
+//   echo            → socket.emit("echo", ...args)
+//   echoack         → ack(...args)
+//   bcast           → io.emit("bcast", ...args)
+//   join (with ack) → socket.join(String(room)); ack("ok")
+//   toroom          → io.to(data.room).emit("toroom", data)
+//
+// usage: node bench/peers/node/server.js [--host 127.0.0.1] [--port 3000] [--path /socket.io/]
+//
+// Port 0 picks a free port. Once listening it prints one JSON line on stdout:
+// {"url":"http://127.0.0.1:PORT","pid":PID}. socket.io is loaded from
+// interop/node_modules (`make deps`), or from $SOCKETIO_MODULE.
+'use strict';
+
+const http = require('http');
+const path = require('path');
+
+function arg(name, def) {
+  const i = process.argv.indexOf('--' + name);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+const host = arg('host', '127.0.0.1');
+const port = Number(arg('port', '3000'));
+const ioPath = arg('path', '/socket.io/');
+const mod = process.env.SOCKETIO_MODULE || path.resolve(__dirname, '../../../interop/node_modules/socket.io');
+const { Server } = require(mod);
+
+const httpServer = http.createServer();
+const io = new Server(httpServer, { path: ioPath });
+
+io.on('connection', (socket) => {
+  socket.on('echo', (...args) => socket.emit('echo', ...args));
+  socket.on('echoack', (...args) => {
+    const ack = args.pop();
+    if (typeof ack === 'function') ack(...args);
+  });
+  socket.on('bcast', (...args) => io.emit('bcast', ...args));
+  socket.on('join', (room, ack) => {
+    socket.join(String(room));
+    if (typeof ack === 'function') ack('ok');
+  });
+  socket.on('toroom', (data) => {
+    if (data && data.room !== undefined) io.to(String(data.room)).emit('toroom', data);
+  });
+});
+
+httpServer.listen(port, host, () => {
+  const a = httpServer.address();
+  console.log(JSON.stringify({ url: `http://${host}:${a.port}`, pid: process.pid }));
+});
+
+function stop() {
+  io.close();
+  httpServer.close();
+  setTimeout(() => process.exit(0), 200).unref();
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

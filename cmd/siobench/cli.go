@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sioloop/sioloop/internal/loadgen"
+)
+
+// exit codes
+const (
+	exitOK    = 0
+	exitFail  = 1 // the run could not be done (no target, I/O error)
+	exitUsage = 2 // bad flag or configuration
+)
+
+// childCmd is the hidden first argument of a child process (--procs).
+const childCmd = "__child"
+
+var scenarios = []string{
+	loadgen.ScenarioConnect, loadgen.ScenarioEcho, loadgen.ScenarioAck,
+	loadgen.ScenarioBroadcast, loadgen.ScenarioRooms, loadgen.ScenarioChurn,
+	loadgen.ScenarioCustom,
+}
+
+// options are the command line of a run.
+type options struct {
+	cfg       loadgen.Config
+	jsonOut   bool
+	outFile   string
+	chartDir  string
+	scenFile  string
+	quiet     bool
+	interval  time.Duration
+	compare   bool
+	serveAddr string
+	loops     int // bundled server's loops
+}
+
+const usageHead = `siobench load-tests Socket.IO v4 servers.
+
+usage:
+  siobench [scenario] [flags]           run a scenario against --url (default: the bundled server, in-process)
+  siobench serve [-addr HOST:PORT]      serve the bundled bench app (echo, echoack, bcast, join, toroom)
+  siobench --compare a.json b.json ...  compare results saved with --out or --json
+
+scenarios:
+  connect    open --conns connections: --mode storm (as fast as --dial-concurrency allows),
+             ramp (--rate connections/s) or hold (storm, then hold them idle for --duration)
+  echo       emit "echo" and await the echoed event (default)
+  ack        emit "echoack" with an ack and await it
+  broadcast  connection 0 emits "bcast" (the server sends it to all); every connection counts copies
+  rooms      --rooms R rooms of --room-size K members join with "join", room senders emit "toroom"
+  churn      echo --churn-ops round trips, disconnect, reconnect, over and over
+  custom     an event mix from --scenario FILE (JSON; see internal/loadgen.ScenarioFile)
+
+--rate 0 (default) is a closed loop (--inflight ops per connection or sender);
+a rate paces ops on a fixed schedule and measures latency from each op's
+intended send time. Figures exclude --warmup; --drain bounds the wait for
+late replies and deliveries.
+
+flags:
+`
+
+// newFlagSet defines every flag of a run into o.
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("siobench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &o.cfg
+	fs.StringVar(&c.URL, "url", "", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process)")
+	fs.StringVar(&c.Path, "path", "/socket.io/", "Engine.IO endpoint `path`")
+	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
+	fs.StringVar(&c.Transport, "transport", "websocket", "websocket, polling or polling+upgrade")
+	fs.IntVar(&c.Conns, "c", 0, "connections (shorthand for --conns)")
+	fs.IntVar(&c.Conns, "conns", 0, "connections (default 50; broadcast 1000; rooms rooms × room-size)")
+	fs.IntVar(&c.DialConcurrency, "dial-concurrency", 200, "handshakes in progress at once")
+	fs.Float64Var(&c.Rate, "rate", 0, "offered rate: ops/s (messages/s for broadcast, rooms; dials/s for connect --mode ramp); 0 = closed loop")
+	fs.IntVar(&c.InFlight, "inflight", 1, "closed loop: ops in flight per connection (per sender for broadcast, rooms)")
+	fs.DurationVar(&c.Duration, "duration", 0, "measurement window (default 5s; a bound with --count)")
+	fs.Int64Var(&c.Count, "count", 0, "send this many ops (messages) instead of running for --duration")
+	fs.DurationVar(&c.Warmup, "warmup", time.Second, "traffic before the window, not counted")
+	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "after the window, wait at most this long for replies and deliveries")
+	fs.IntVar(&c.Payload, "payload", 100, "bytes of the string each message carries")
+	fs.StringVar(&c.Mode, "mode", "storm", "connect: storm, ramp or hold")
+	fs.IntVar(&c.Rooms, "rooms", 100, "rooms: number of rooms")
+	fs.IntVar(&c.RoomSize, "room-size", 0, "rooms: members per room (default conns/rooms, or 5)")
+	fs.IntVar(&c.ChurnOps, "churn-ops", 10, "churn: echo round trips per connection life")
+	fs.StringVar(&o.scenFile, "scenario", "", "custom: scenario `file` (JSON)")
+	fs.DurationVar(&c.OpTimeout, "op-timeout", 5*time.Second, "an op without reply after this long is a timeout")
+	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", 5*time.Second, "dial to namespace joined, per connection")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 0, "bound on the whole connect phase (default 30s + 1ms per connection)")
+	fs.IntVar(&c.Loops, "loops", 0, "event loops per process (default: the CPUs it may use)")
+	fs.IntVar(&c.Procs, "procs", 1, "spread the connections over this many child processes (each may hold ~19,000)")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "sample this server process's CPU and RSS during the window (`pid`)")
+	fs.StringVar(&c.Label, "label", "", "name of this run in results and comparisons")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON on stdout (progress goes to stderr)")
+	fs.StringVar(&o.outFile, "out", "", "also write the JSON result to `file`")
+	fs.StringVar(&o.chartDir, "chart-dir", "", "write SVG charts (latency distribution, throughput over time) into `dir`")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
+	fs.DurationVar(&o.interval, "progress", time.Second, "progress line interval")
+	fs.BoolVar(&o.compare, "compare", false, "compare the JSON result files given as arguments")
+	fs.IntVar(&o.loops, "server-loops", 0, "bundled in-process server: event loops (default GOMAXPROCS)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// cli runs siobench with args and returns the exit code.
+func cli(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			return serveCmd(args[1:], stdout, stderr)
+		case childCmd:
+			return childMain(os.Stdin, stdout, stderr)
+		}
+	}
+	o := &options{}
+	fs := newFlagSet(o, stderr)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if o.compare {
+		return compareCmd(pos, o, stdout, stderr)
+	}
+	scenario := loadgen.ScenarioEcho
+	if len(pos) > 0 {
+		scenario = pos[0]
+	}
+	if len(pos) > 1 {
+		return usageErr(fs, stderr, "unexpected argument %q", pos[1])
+	}
+	if !contains(scenarios, scenario) {
+		return usageErr(fs, stderr, "unknown scenario %q", scenario)
+	}
+	o.cfg.Scenario = scenario
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := o.finish(set); err != nil {
+		return usageErr(fs, stderr, "%v", err)
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	return runCmd(ctx, o, stdout, stderr)
+}
+
+// finish applies scenario defaults and checks the options; set holds the
+// flags given on the command line.
+func (o *options) finish(set map[string]bool) error {
+	c := &o.cfg
+	if c.Scenario == loadgen.ScenarioCustom {
+		if o.scenFile == "" {
+			return fmt.Errorf("custom needs --scenario FILE")
+		}
+		f, err := loadgen.LoadScenario(o.scenFile)
+		if err != nil {
+			return err
+		}
+		c.Custom = f
+		if !set["c"] && !set["conns"] && f.Conns > 0 {
+			c.Conns = f.Conns
+		}
+		if !set["rate"] && f.Rate > 0 {
+			c.Rate = f.Rate
+		}
+		if !set["duration"] && f.Duration > 0 {
+			c.Duration = time.Duration(f.Duration)
+		}
+		if !set["warmup"] && f.Warmup > 0 {
+			c.Warmup = time.Duration(f.Warmup)
+		}
+		if !set["inflight"] && f.InFlight > 0 {
+			c.InFlight = f.InFlight
+		}
+	} else if o.scenFile != "" {
+		return fmt.Errorf("--scenario is for the custom scenario")
+	}
+	if c.Conns < 0 || c.Procs < 1 || c.DialConcurrency < 1 || c.Payload < 0 || c.InFlight < 1 {
+		return fmt.Errorf("--conns, --procs, --dial-concurrency, --inflight and --payload must be positive")
+	}
+	if c.Duration < 0 || c.Warmup < 0 || c.Drain < 0 || c.Count < 0 {
+		return fmt.Errorf("negative --duration, --warmup, --drain or --count")
+	}
+	if c.Conns == 0 {
+		switch c.Scenario {
+		case loadgen.ScenarioBroadcast:
+			c.Conns = 1000
+		case loadgen.ScenarioRooms:
+			// from --rooms × --room-size
+		case loadgen.ScenarioConnect:
+			c.Conns = 1000
+		default:
+			c.Conns = 50
+		}
+	}
+	if c.Scenario == loadgen.ScenarioConnect {
+		if !set["warmup"] {
+			c.Warmup = 0
+		}
+		if c.Mode != loadgen.ModeHold && !set["duration"] {
+			c.Duration = 0
+		}
+	}
+	if c.Scenario != loadgen.ScenarioConnect && set["mode"] {
+		return fmt.Errorf("--mode is for the connect scenario")
+	}
+	total := c.Conns
+	if c.Scenario == loadgen.ScenarioRooms && total == 0 {
+		rs := c.RoomSize
+		if rs == 0 {
+			rs = 5
+		}
+		total = c.Rooms * rs
+		c.Conns = total
+	}
+	if c.Procs > 1 && total < c.Procs {
+		return fmt.Errorf("--procs %d for %d connections", c.Procs, total)
+	}
+	if c.Procs == 1 && total > 19000 {
+		return fmt.Errorf("%d connections need --procs %d (a process may hold ~19,000 descriptors)", total, (total+17999)/18000)
+	}
+	// Check everything the engine checks, with a placeholder target when
+	// the bundled server will be started.
+	chk := *c
+	if chk.URL == "" {
+		chk.URL = "http://127.0.0.1:1"
+	}
+	chk.TotalConns, chk.Procs = total, 1
+	if c.Procs > 1 {
+		chk.Conns = loadgen.SplitConns(total, c.Procs)[0]
+	}
+	return chk.Validate()
+}
+
+// parseInterspersed parses flags anywhere among the positional arguments
+// (`siobench echo -c 10`, `siobench --compare a.json b.json --chart-dir d`).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func usageErr(fs *flag.FlagSet, stderr io.Writer, format string, a ...any) int {
+	fmt.Fprintf(stderr, "siobench: "+format+"\n", a...)
+	fmt.Fprintln(stderr, "run 'siobench -h' for usage")
+	_ = fs
+	return exitUsage
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSON writes r as indented JSON.
+func writeJSON(w io.Writer, r *loadgen.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/internal/benchapp"
+	"github.com/sioloop/sioloop/loop"
+	"github.com/sioloop/sioloop/sio"
+)
+
+// bundled is the bench app served on gnet loops.
+type bundled struct {
+	sio  *sio.Server
+	ls   *loop.Server
+	url  string
+	done chan error
+}
+
+// startBundled serves the bench app on addr (port 0: a free one) and waits
+// until it listens.
+func startBundled(addr, path string, loops, workers int, ping time.Duration) (*bundled, error) {
+	o := &sio.Options{Path: path, Workers: workers}
+	if ping > 0 {
+		o.EIO = eio.Options{PingInterval: ping, PingTimeout: ping}
+	}
+	s := benchapp.New(o)
+	ls, err := loop.New(loop.Config{Addr: addr, Loops: loops, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	b := &bundled{sio: s, ls: ls, done: make(chan error, 1)}
+	go func() { b.done <- ls.Serve() }()
+	select {
+	case <-ls.Ready():
+	case err := <-b.done:
+		s.Close()
+		return nil, fmt.Errorf("bundled server: %w", err)
+	case <-time.After(10 * time.Second):
+		s.Close()
+		return nil, errors.New("bundled server: not listening after 10s")
+	}
+	b.url = "http://" + ls.Addr().String()
+	return b, nil
+}
+
+// stop shuts the server down.
+func (b *bundled) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b.sio.Close()
+	_ = b.ls.Shutdown(ctx)
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+	}
+}
+
+// serveCmd is `siobench serve`: the bundled bench app until SIGINT/SIGTERM.
+func serveCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("siobench serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:3000", "listen on `host:port` (port 0: a free one)")
+	path := fs.String("path", "/socket.io/", "Engine.IO endpoint path")
+	loops := fs.Int("loops", 0, "event loops (default GOMAXPROCS)")
+	workers := fs.Int("workers", 0, "run handlers on this many worker goroutines (0: on the event loops)")
+	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval and timeout (default 25s / 20s)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: siobench serve [flags]\n\nServes the bench app (echo, echoack, bcast, join, toroom) on the main namespace.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "siobench serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	b, err := startBundled(*addr, *path, *loops, *workers, *ping)
+	if err != nil {
+		fmt.Fprintln(stderr, "siobench serve:", err)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "siobench serve: bench app on %s%s (pid %d)\n", b.url, *path, os.Getpid())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	select {
+	case <-sig:
+	case err := <-b.done:
+		if err != nil && !errors.Is(err, loop.ErrServerClosed) {
+			fmt.Fprintln(stderr, "siobench serve:", err)
+			return exitFail
+		}
+		return exitOK
+	}
+	b.stop()
+	return exitOK
+}

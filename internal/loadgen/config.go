@@ -1,0 +1,318 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Scenario names.
+const (
+	ScenarioConnect   = "connect"
+	ScenarioEcho      = "echo"
+	ScenarioAck       = "ack"
+	ScenarioBroadcast = "broadcast"
+	ScenarioRooms     = "rooms"
+	ScenarioChurn     = "churn"
+	ScenarioCustom    = "custom"
+)
+
+// Connect modes.
+const (
+	ModeStorm = "storm" // dial everything as fast as DialConcurrency allows
+	ModeRamp  = "ramp"  // dial at Rate connections per second
+	ModeHold  = "hold"  // storm, then hold the connections idle for Duration
+)
+
+// Transport names.
+const (
+	TransportWebSocket      = "websocket"
+	TransportPolling        = "polling"
+	TransportPollingUpgrade = "polling+upgrade"
+)
+
+// Config describes one run. The zero value of every field but URL's target
+// takes a default (see withDefaults); Run works on a copy.
+type Config struct {
+	Scenario string // one of the Scenario constants (default echo)
+	Mode     string // connect: storm, ramp or hold (default storm)
+
+	// URL is the target, http://host:port[/namespace][?query] (ws:// is
+	// accepted as a synonym). As with socket.io-client, a path in the URL
+	// names the namespace and the query is added to every handshake.
+	URL       string
+	Path      string // Engine.IO endpoint (default /socket.io/)
+	Namespace string // default from URL, else "/"
+	Transport string // websocket (default), polling, polling+upgrade
+
+	Conns           int     // connections of this process
+	DialConcurrency int     // handshakes in progress at once (default 200)
+	Rate            float64 // offered ops (messages, dials)/s; 0 = closed loop
+	InFlight        int     // closed loop: outstanding ops per connection (sender)
+	Duration        time.Duration
+	Count           int64 // ops (messages) to send instead of a duration
+	Warmup          time.Duration
+	Drain           time.Duration // bound on waiting for replies after sending
+	Payload         int           // bytes of the string each message carries
+
+	Rooms    int // rooms scenario: number of rooms (Conns = Rooms × RoomSize)
+	RoomSize int // members per room (derived from Conns when 0)
+
+	ChurnOps int // churn: echo round trips per connection life (default 10)
+
+	Custom *ScenarioFile // custom scenario
+
+	OpTimeout        time.Duration // an op without reply fails after it (default 5 s)
+	HandshakeTimeout time.Duration // dial to namespace joined (default 5 s)
+	ConnectTimeout   time.Duration // bound on the whole connect phase (default 30 s + Conns/1000 s)
+
+	Loops int // event loops (default GOMAXPROCS)
+
+	// Multi-process runs: this process's share.
+	ConnOffset int // global index of this process's first connection
+	TotalConns int // connections of the whole run (default Conns)
+	Procs      int // processes in the run (default 1)
+	// SourceIPs are local addresses to dial from, rotated over the
+	// connections. Empty: the kernel's choice, except for a big run against
+	// a loopback target, which spreads over 127.0.<Proc+1>.x (one address
+	// per 8,000 connections): the kernel's ephemeral port search slows down
+	// as one source address fills its port range.
+	SourceIPs []string
+	Proc      int   // index of this process in a multi-process run
+	Origin    int64 // Clock origin, Unix ns (default: now)
+
+	ServerPID int // a server process to sample (CPU, RSS), 0 = none
+	Label     string
+}
+
+// target is the parsed, resolved URL.
+type target struct {
+	host  string // Host header value
+	addr  *net.TCPAddr
+	path  string
+	query string // extra query, without '?' or leading '&'
+	nsp   string
+}
+
+func (c Config) withDefaults() Config {
+	if c.Scenario == "" {
+		c.Scenario = ScenarioEcho
+	}
+	if c.Scenario == ScenarioConnect && c.Mode == "" {
+		c.Mode = ModeStorm
+	}
+	if c.Path == "" {
+		c.Path = "/socket.io/"
+	}
+	if !strings.HasPrefix(c.Path, "/") {
+		c.Path = "/" + c.Path
+	}
+	if !strings.HasSuffix(c.Path, "/") {
+		c.Path += "/"
+	}
+	if c.Transport == "" {
+		c.Transport = TransportWebSocket
+	}
+	if c.Scenario == ScenarioRooms {
+		if c.Rooms <= 0 {
+			c.Rooms = 100
+		}
+		if c.RoomSize <= 0 {
+			c.RoomSize = 5
+			if n := max(c.TotalConns, c.Conns); n > 0 {
+				c.RoomSize = max(1, n/c.Rooms)
+			}
+		}
+		if c.Conns <= 0 {
+			c.Conns = c.Rooms * c.RoomSize
+		}
+	}
+	if c.Conns <= 0 {
+		c.Conns = 50
+	}
+	if c.TotalConns <= 0 {
+		c.TotalConns = c.Conns
+	}
+	if c.Procs <= 0 {
+		c.Procs = 1
+	}
+	if c.DialConcurrency <= 0 {
+		c.DialConcurrency = 200
+	}
+	if c.InFlight <= 0 {
+		c.InFlight = 1
+	}
+	if c.Duration <= 0 {
+		if c.Count > 0 {
+			c.Duration = 10 * time.Minute // a bound only
+		} else {
+			c.Duration = 5 * time.Second
+		}
+	}
+	if c.Warmup < 0 {
+		c.Warmup = 0
+	}
+	if c.Drain <= 0 {
+		c.Drain = 5 * time.Second
+	}
+	if c.Payload < 0 {
+		c.Payload = 0
+	}
+	if c.ChurnOps <= 0 {
+		c.ChurnOps = 10
+	}
+	if c.OpTimeout <= 0 {
+		c.OpTimeout = 5 * time.Second
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 5 * time.Second
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 30*time.Second + time.Duration(c.Conns)*time.Millisecond
+	}
+	if c.Loops <= 0 {
+		c.Loops = runtime.GOMAXPROCS(0)
+	}
+	c.Loops = min(c.Loops, max(1, c.Conns))
+	return c
+}
+
+// ErrConfig wraps every configuration error: a bad flag, a bad URL.
+var ErrConfig = errors.New("loadgen: bad configuration")
+
+func configErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+}
+
+// Validate reports a configuration error (wrapping ErrConfig) without
+// resolving the target.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	switch c.Scenario {
+	case ScenarioConnect:
+		switch c.Mode {
+		case ModeStorm, ModeHold:
+		case ModeRamp:
+			if c.Rate <= 0 {
+				return configErr("connect --mode ramp needs --rate (connections/s)")
+			}
+		default:
+			return configErr("unknown connect mode %q (storm, ramp, hold)", c.Mode)
+		}
+	case ScenarioEcho, ScenarioAck, ScenarioBroadcast, ScenarioChurn:
+	case ScenarioRooms:
+		if c.TotalConns != c.Rooms*c.RoomSize {
+			return configErr("rooms: --conns %d is not --rooms %d × --room-size %d", c.TotalConns, c.Rooms, c.RoomSize)
+		}
+	case ScenarioCustom:
+		if c.Custom == nil {
+			return configErr("custom scenario without a scenario file")
+		}
+		if err := c.Custom.validate(c.Rate); err != nil {
+			return err
+		}
+	default:
+		return configErr("unknown scenario %q", c.Scenario)
+	}
+	switch c.Transport {
+	case TransportWebSocket, TransportPolling, TransportPollingUpgrade:
+	default:
+		return configErr("unknown transport %q (websocket, polling, polling+upgrade)", c.Transport)
+	}
+	if c.Rate < 0 {
+		return configErr("negative --rate")
+	}
+	if c.Conns > 19500 {
+		return configErr("%d connections in one process: the descriptor limit allows ~19,000; use --procs", c.Conns)
+	}
+	if c.Scenario == ScenarioBroadcast && c.InFlight > 1 && c.Rate > 0 {
+		return configErr("--inflight applies to a closed-loop sender (no --rate)")
+	}
+	if c.URL == "" {
+		return configErr("no target URL")
+	}
+	_, err := parseURL(c.URL, c.Path, c.Namespace)
+	return err
+}
+
+// parseURL parses and checks the target URL (resolution happens in resolve).
+func parseURL(raw, path, nsp string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return target{}, configErr("bad --url: %v", err)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+	case "https", "wss":
+		return target{}, configErr("--url %s: TLS is not supported (loopback benchmarks only)", raw)
+	default:
+		return target{}, configErr("--url %q: want http://host:port", raw)
+	}
+	if u.Host == "" {
+		return target{}, configErr("--url %q has no host", raw)
+	}
+	t := target{host: u.Host, path: path, query: u.RawQuery, nsp: "/"}
+	if p := strings.TrimSuffix(u.Path, "/"); p != "" {
+		t.nsp = p
+	}
+	if nsp != "" {
+		if !strings.HasPrefix(nsp, "/") {
+			nsp = "/" + nsp
+		}
+		t.nsp = nsp
+	}
+	if strings.ContainsAny(t.nsp, ",") {
+		return target{}, configErr("namespace %q contains ','", t.nsp)
+	}
+	return t, nil
+}
+
+// resolve parses the URL and resolves its host to one address.
+func resolve(c *Config) (target, error) {
+	t, err := parseURL(c.URL, c.Path, c.Namespace)
+	if err != nil {
+		return t, err
+	}
+	hostport := t.host
+	if _, _, err := net.SplitHostPort(hostport); err != nil {
+		hostport = net.JoinHostPort(hostport, "80")
+	}
+	a, err := net.ResolveTCPAddr("tcp", hostport)
+	if err != nil {
+		return t, fmt.Errorf("loadgen: resolve %s: %w", hostport, err)
+	}
+	t.addr = a
+	return t, nil
+}
+
+// evenShare splits n over the run's connections: this process's part, with
+// the rounding remainder going to the first process.
+func evenShare(c *Config, n int64) int64 {
+	part := n * int64(c.Conns) / int64(c.TotalConns)
+	if c.ConnOffset == 0 {
+		var sum int64
+		for _, k := range SplitConns(c.TotalConns, c.Procs) {
+			sum += n * int64(k) / int64(c.TotalConns)
+		}
+		part += n - sum
+	}
+	return part
+}
+
+// SplitConns splits total connections over procs processes: equal parts,
+// the first ones one larger. Child processes get their shares in this order.
+func SplitConns(total, procs int) []int {
+	procs = max(1, procs)
+	out := make([]int, procs)
+	for i := range out {
+		out[i] = total / procs
+		if i < total%procs {
+			out[i]++
+		}
+	}
+	return out
+}

@@ -1,0 +1,42 @@
+// Package loadgen is the load engine of cmd/siobench: it opens thousands of
+// Socket.IO v4 client connections (Engine.IO 4 over WebSocket, HTTP
+// long-polling, or polling upgraded to WebSocket) against any server, drives
+// a scenario over them and measures what came back.
+//
+// # Engine
+//
+// Connections live on a few event loops (Config.Loops, default GOMAXPROCS),
+// each a goroutine locked to its OS thread around one epoll instance
+// (golang.org/x/sys/unix); there is no goroutine per connection. Dials are
+// non-blocking and bounded by Config.DialConcurrency. A loop pass reads every
+// ready socket into one per-loop buffer (only a partial frame is copied into
+// a per-connection buffer), dispatches the Engine.IO and Socket.IO packets
+// with the project's codecs (wsframe, eio, sio), and at the end of the pass
+// writes every connection that has output once. Outgoing packets are encoded
+// once per run into masked client frames (one mask key per process); a send
+// copies the frame and patches the few fixed-width decimal fields that vary
+// (an ack id, a send timestamp), masking those bytes in place. An idle
+// connection holds no buffer.
+//
+// # Time
+//
+// All loops and all child processes of a run share one time line (Clock):
+// nanoseconds since an origin chosen by the parent process. A paced run
+// (Config.Rate > 0) gives each operation an intended send time on a fixed
+// schedule and measures its latency from that time, not from the moment the
+// loop got round to sending it, so a stalled server or a busy client shows in
+// the latencies instead of silently lowering the offered rate (no coordinated
+// omission).
+//
+// # Measurement window
+//
+// A run connects every connection first (the connect phase), then, once all
+// processes report their connections up, sends during Warmup (not counted)
+// and during the window (Duration, or until Count operations were sent),
+// then drains: no new sends, outstanding replies and deliveries are still
+// awaited up to Drain. An operation counts when its intended send time falls
+// in the window; throughput is completed operations over the window length.
+//
+// Run returns a Result (the JSON document cmd/siobench prints); Merge combines
+// the Results of child processes.
+package loadgen

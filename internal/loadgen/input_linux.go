@@ -1,0 +1,209 @@
+//go:build linux
+
+package loadgen
+
+import (
+	"bytes"
+
+	"github.com/gobwas/ws"
+
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/wsframe"
+)
+
+// input consumes what it can of b, bytes read from k; it returns the bytes
+// used, or -1 when k was closed.
+func (l *loop) input(k *sock, b []byte, eof bool) int {
+	s := k.s
+	off := 0
+	for off < len(b) {
+		switch k.state {
+		case sockHTTP:
+			resp, n, err := parseResp(b[off:], eof)
+			if err == errNeedMore {
+				return off
+			}
+			if err != nil {
+				l.sockFailed(k, "handshake: "+err.Error())
+				return -1
+			}
+			off += n
+			if k.role == roleWS || k.role == roleUpgrade {
+				if !l.wsResponse(k, &resp) {
+					return -1
+				}
+			} else if !s.poll.response(l, s, k, &resp) {
+				return -1
+			}
+			if k.state == sockClosed {
+				return -1
+			}
+		case sockWS:
+			n := l.frames(k, b[off:])
+			if n < 0 {
+				return -1
+			}
+			return off + n
+		default:
+			l.sockFailed(k, "protocol: unexpected bytes from the server")
+			return -1
+		}
+	}
+	return off
+}
+
+// wsResponse checks the answer to a WebSocket upgrade request.
+func (l *loop) wsResponse(k *sock, r *httpResp) bool {
+	if r.status != 101 {
+		l.sockFailed(k, httpErrorKind(r))
+		return false
+	}
+	if !bytes.Equal(r.accept, l.r.wsAccept) {
+		l.sockFailed(k, "handshake: bad Sec-WebSocket-Accept")
+		return false
+	}
+	k.state = sockWS
+	if k.role == roleUpgrade {
+		k.out = l.r.tProbe.appendWS(l.out(k))
+		l.queue(k)
+	}
+	return true
+}
+
+// frames decodes WebSocket messages from b.
+func (l *loop) frames(k *sock, b []byte) int {
+	s := k.s
+	off := 0
+	for off < len(b) {
+		m, n, err := s.dec.Next(b[off:])
+		off += n
+		if err != nil {
+			if err == wsframe.ErrNeedMore {
+				return off
+			}
+			l.sockFailed(k, "protocol: bad WebSocket frame")
+			return -1
+		}
+		switch m.Op {
+		case ws.OpText:
+			p, err := eio.ParsePacket(m.Payload, false)
+			if err != nil {
+				l.sockFailed(k, "protocol: bad Engine.IO packet")
+				return -1
+			}
+			if k.role == roleUpgrade {
+				s.poll.probeReply(l, s, k, p)
+			} else {
+				l.packet(s, p)
+			}
+		case ws.OpBinary:
+			l.binary(s)
+		case ws.OpPing:
+			k.out = wsframe.AppendClientFrame(l.out(k), ws.OpPong, m.Payload, l.r.key)
+			l.queue(k)
+		case ws.OpClose:
+			code, _, _ := wsframe.ParseClose(m.Payload)
+			l.sockFailed(k, "conn: closed by server (WebSocket close "+itoa(int64(code))+")")
+			return -1
+		}
+		if k.state == sockClosed || s.state == ssClosed || s.state == ssIdle {
+			return -1
+		}
+	}
+	return off
+}
+
+// packet handles one Engine.IO packet from either transport.
+func (l *loop) packet(s *session, p eio.Packet) {
+	switch p.Type {
+	case eio.PacketMessage:
+		if p.Binary {
+			l.binary(s)
+			return
+		}
+		l.message(s, p.Data)
+	case eio.PacketPing:
+		s.sendRaw(l, l.r.tPong)
+	case eio.PacketOpen:
+		l.open(s, p.Data)
+	case eio.PacketClose:
+		l.fail(s, "conn: closed by server (Engine.IO close)")
+	case eio.PacketNoop, eio.PacketPong:
+	default:
+		l.fail(s, "protocol: unexpected Engine.IO packet")
+	}
+}
+
+// open handles the Engine.IO handshake.
+func (l *loop) open(s *session, data []byte) {
+	if s.state != ssHandshake {
+		l.fail(s, "protocol: second open packet")
+		return
+	}
+	pi, pt := jsonInt(data, `"pingInterval":`), jsonInt(data, `"pingTimeout":`)
+	if pi > 0 && pt > 0 {
+		l.silent = (pi+pt)*1e6 + 2e9
+	}
+	if s.poll != nil {
+		sid, ok := jsonString(data, `"sid":"`)
+		if !ok {
+			l.fail(s, "protocol: open packet without sid")
+			return
+		}
+		s.poll.opened(l, s, sid)
+	}
+	s.state = ssConnect
+	s.sendRaw(l, l.r.tConnect)
+}
+
+// message handles a Socket.IO packet.
+func (l *loop) message(s *session, b []byte) {
+	p, err := sio.ParsePacket(b)
+	if err != nil {
+		l.fail(s, "protocol: bad Socket.IO packet")
+		return
+	}
+	if string(p.Namespace) != l.r.tgt.nsp {
+		return
+	}
+	switch p.Type {
+	case sio.PacketEvent:
+		name, err := sio.EventName(p.Data)
+		if err != nil {
+			l.errorf("protocol: event without a name")
+			return
+		}
+		if s.state == ssReady || s.state == ssJoining {
+			l.r.wl.event(l, s, name, p.Data)
+		}
+	case sio.PacketAck:
+		if s.state == ssReady || s.state == ssJoining {
+			l.r.wl.ack(l, s, p.ID, p.Data)
+		}
+	case sio.PacketConnect:
+		if s.state == ssConnect {
+			l.joinedNamespace(s)
+		}
+	case sio.PacketConnectError:
+		msg, _ := jsonString(p.Data, `"message":"`)
+		if msg == "" {
+			msg = string(p.Data)
+		}
+		l.fail(s, "namespace: connect_error ("+msg+")")
+	case sio.PacketDisconnect:
+		l.fail(s, "conn: disconnected by server")
+	case sio.PacketBinaryEvent, sio.PacketBinaryAck:
+		s.skip = uint8(min(p.Attachments, 255))
+		l.errorf("protocol: binary event (ignored)")
+	}
+}
+
+// binary handles a binary Engine.IO message: an attachment to skip.
+func (l *loop) binary(s *session) {
+	if s.skip > 0 {
+		s.skip--
+		return
+	}
+	l.errorf("protocol: unexpected binary message")
+}

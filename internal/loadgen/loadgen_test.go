@@ -1,0 +1,385 @@
+//go:build linux
+
+package loadgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/sioloop/sioloop/wsframe"
+)
+
+// TestTemplatePatch checks the patched, masked frame against a frame built
+// from scratch with wsframe (the plain reference).
+func TestTemplatePatch(t *testing.T) {
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	for _, nsp := range []string{"/", "/admin"} {
+		tp := eventTmpl(nsp, true, key, func(tb *tmplBuilder) {
+			tb.lit(`["bcast",{"t":`)
+			tb.num(stampDigits)
+			tb.lit(`,"p":"`)
+			tb.litBytes(payloadString(300)) // 16-bit length header
+			tb.lit(`"}]`)
+		})
+		id, stamp := int64(ackBase+4321), int64(stampBase+987654321)
+		got := tp.appendWS([]byte("prefix"), id, stamp)
+		if !bytes.HasPrefix(got, []byte("prefix")) {
+			t.Fatal("prefix lost")
+		}
+		plain := tp.appendPkt(nil, id, stamp)
+		head := "42"
+		if nsp != "/" {
+			head += nsp + ","
+		}
+		want := head + "1000004321" + `["bcast",{"t":1000000987654321,"p":"` + string(payloadString(300)) + `"}]`
+		if string(plain) != want {
+			t.Fatalf("packet\n got %s\nwant %s", plain, want)
+		}
+		ref := wsframe.AppendClientFrame(nil, ws.OpText, plain, key)
+		if !bytes.Equal(got[len("prefix"):], ref) {
+			t.Fatalf("frame differs from the reference")
+		}
+		// and it decodes back
+		var d wsframe.Decoder
+		m, n, err := d.Next(append([]byte(nil), ref...))
+		if err != nil || n != len(ref) || string(m.Payload) != want {
+			t.Fatalf("decode: %v %d %q", err, n, m.Payload)
+		}
+		if ts := stampOf([]byte(want[len(head)+10:])); ts != 987654321 {
+			t.Errorf("stampOf = %d", ts)
+		}
+	}
+}
+
+func TestPutParseDigits(t *testing.T) {
+	b := make([]byte, 10)
+	putDigits(b, 1000000042)
+	if string(b) != "1000000042" {
+		t.Fatal(string(b))
+	}
+	v, n := parseDigits([]byte("123abc"))
+	if v != 123 || n != 3 {
+		t.Fatal(v, n)
+	}
+	if stampOf([]byte(`{"t":12}`)) != -1 {
+		t.Error("short stamp accepted")
+	}
+}
+
+func TestRing(t *testing.T) {
+	var r ring
+	for i := range 100 {
+		if !r.push(int64(i)) {
+			t.Fatal("push")
+		}
+		if i%3 == 0 {
+			if v := r.pop(); v != int64(i/3) {
+				t.Fatalf("pop %d want %d", v, i/3)
+			}
+		}
+	}
+	if r.n != 66 || r.head() != 34 {
+		t.Fatalf("n %d head %d", r.n, r.head())
+	}
+	for r.n < maxPending {
+		r.push(1)
+	}
+	if r.push(1) {
+		t.Error("ring grew past maxPending")
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	h := NewHist()
+	for i := int64(1); i <= 1000; i++ {
+		record(h, i*1000) // 1..1000 µs
+	}
+	record(h, -5)    // clamped to 1 ns
+	record(h, 1<<62) // clamped to the max
+	l := Summarize(h)
+	if l.Count != 1002 {
+		t.Fatalf("count %d", l.Count)
+	}
+	near := func(got, want float64) bool { return math.Abs(got-want) <= want*0.002+0.01 }
+	if !near(l.P50, 500) || !near(l.P90, 900) || !near(l.P99, 990) {
+		t.Errorf("percentiles %+v", l)
+	}
+	if l.Max < 119e6 {
+		t.Errorf("max %v not clamped to the range", l.Max)
+	}
+	h2, err := DecodeHist(l.Hist)
+	if err != nil || !h2.Equals(h) {
+		t.Fatalf("round trip: %v", err)
+	}
+	if _, err := DecodeHist("not base64!"); err == nil {
+		t.Error("garbage decoded")
+	}
+}
+
+// result builds a small Result with one latency histogram.
+func result(scenario string, lat []int64, f func(r *Result)) *Result {
+	h := NewHist()
+	for _, v := range lat {
+		record(h, v)
+	}
+	r := &Result{Tool: "siobench", Schema: SchemaVersion, Scenario: scenario, Window: 2,
+		Params:  Params{Procs: 1, RoomSize: 5},
+		Latency: map[string]*Latency{LatRTT: Summarize(h)}, Errors: map[string]int64{},
+		Series: Series{Step: 250}}
+	f(r)
+	r.Finish()
+	return r
+}
+
+func TestMerge(t *testing.T) {
+	a := result(ScenarioEcho, []int64{1000, 2000, 3000}, func(r *Result) {
+		r.Params.Conns, r.Conns.Target, r.Conns.Up = 10, 10, 10
+		r.Conns.FirstDial, r.Conns.LastReady = 1.0, 1.5
+		r.Ops = OpStats{Sent: 100, Completed: 98, Timeouts: 2}
+		r.Errors["op: timeout"] = 2
+		r.Client = ClientStats{CPU: 1, LoopCPU: 0.5, LoopPercent: 40, Cores: 1}
+		r.Series.Ops = []int64{1, 2, 3}
+		r.Series.Conns = []int64{5, 10, -1}
+		r.Warnings = []string{"w"}
+		r.Server = &ServerStats{PID: 7, CPU: 1}
+	})
+	b := result(ScenarioEcho, []int64{4000, 5000}, func(r *Result) {
+		r.Params.Conns, r.Conns.Target, r.Conns.Up = 5, 5, 4
+		r.Conns.Failed = 1
+		r.Conns.FirstDial, r.Conns.LastReady = 0.9, 1.2
+		r.Window = 2.5
+		r.Ops = OpStats{Sent: 50, Completed: 50}
+		r.Errors["op: timeout"] = 1
+		r.Errors["connect: refused"] = 1
+		r.Client = ClientStats{CPU: 2, LoopCPU: 1, LoopPercent: 60, Cores: 1}
+		r.Series.Ops = []int64{0, 1, 1, 1, 1}
+		r.Series.Conns = []int64{4}
+	})
+	m, err := Merge([]*Result{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Params.Conns != 15 || m.Params.Procs != 2 || m.Conns.Up != 14 || m.Conns.Failed != 1 {
+		t.Errorf("conns %+v params %+v", m.Conns, m.Params)
+	}
+	if m.Conns.FirstDial != 0.9 || m.Conns.LastReady != 1.5 || math.Abs(m.Conns.Phase-0.6) > 1e-9 {
+		t.Errorf("connect phase %+v", m.Conns)
+	}
+	if m.Window != 2.5 || m.Ops.Completed != 148 || math.Abs(m.Ops.PerSec-148/2.5) > 1e-9 {
+		t.Errorf("ops %+v window %v", m.Ops, m.Window)
+	}
+	if m.Errors["op: timeout"] != 3 || m.TotalErrors() != 4 || m.ErrorKinds()[0] != "op: timeout" {
+		t.Errorf("errors %v", m.Errors)
+	}
+	l := m.Latency[LatRTT]
+	if l.Count != 5 || math.Abs(l.Max-5) > 0.01 || math.Abs(l.P50-3) > 0.01 {
+		t.Errorf("latency %+v", l)
+	}
+	if m.Client.CPU != 3 || m.Client.LoopPercent != 60 || m.Client.Cores != 2 || math.Abs(m.Client.PerOp-3/148.0*1e6) > 1e-6 {
+		t.Errorf("client %+v", m.Client)
+	}
+	if want := []int64{1, 3, 4, 1, 1}; !equal(m.Series.Ops, want) {
+		t.Errorf("series ops %v want %v", m.Series.Ops, want)
+	}
+	if want := []int64{9, 14, 14, 14, 14}; !equal(m.Series.Conns, want) {
+		t.Errorf("series conns %v want %v", m.Series.Conns, want)
+	}
+	if len(m.Warnings) != 1 || !strings.HasPrefix(m.Warnings[0], "process 0:") {
+		t.Errorf("warnings %v", m.Warnings)
+	}
+	if m.Server == nil || m.Server == a.Server || m.Server.PID != 7 {
+		t.Errorf("server %+v", m.Server)
+	}
+	if a.Ops.Completed != 98 || a.Latency[LatRTT].Count != 3 {
+		t.Error("merge modified its input")
+	}
+	if _, err := Merge([]*Result{a, result(ScenarioAck, nil, func(*Result) {})}); err == nil {
+		t.Error("merged two scenarios")
+	}
+}
+
+func TestMergeDeliveries(t *testing.T) {
+	mk := func(scn string, msgs, recv, receivers int64) *Result {
+		return result(scn, nil, func(r *Result) {
+			r.Deliveries = &DeliveryStats{Messages: msgs, Received: recv, Receivers: receivers}
+		})
+	}
+	// broadcast: the sender is in process 0; receivers everywhere
+	m, _ := Merge([]*Result{mk(ScenarioBroadcast, 10, 60, 6), mk(ScenarioBroadcast, 0, 38, 4)})
+	d := m.Deliveries
+	if d.Fanout != 10 || d.Expected != 100 || d.Received != 98 || d.Missing != 2 || d.Extra != 0 || d.PerSec != 49 {
+		t.Errorf("broadcast %+v", d)
+	}
+	// rooms: expected copies per message is the room size
+	m, _ = Merge([]*Result{mk(ScenarioRooms, 4, 20, 0), mk(ScenarioRooms, 6, 31, 0)})
+	d = m.Deliveries
+	if d.Fanout != 5 || d.Expected != 50 || d.Missing != 0 || d.Extra != 1 {
+		t.Errorf("rooms %+v", d)
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestResultJSON(t *testing.T) {
+	r := result(ScenarioEcho, []int64{1000}, func(r *Result) { r.Ops.Completed = 1 })
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Latency[LatRTT].Hist != r.Latency[LatRTT].Hist || back.Ops.PerSec != 0.5 {
+		t.Errorf("round trip lost data: %s", b)
+	}
+}
+
+func TestParseResp(t *testing.T) {
+	full := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhelloNEXT"
+	for i := range len(full) - 4 {
+		_, _, err := parseResp([]byte(full[:i]), false)
+		if err != errNeedMore {
+			t.Fatalf("prefix %d: %v", i, err)
+		}
+	}
+	r, n, err := parseResp([]byte(full), false)
+	if err != nil || n != len(full)-4 || string(r.body) != "hello" || r.status != 200 || r.close {
+		t.Fatalf("%+v %d %v", r, n, err)
+	}
+	ch := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n"
+	r, n, err = parseResp([]byte(ch), false)
+	if err != nil || n != len(ch) || string(r.body) != "abcde" {
+		t.Fatalf("chunked: %q %d %v", r.body, n, err)
+	}
+	up := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: abc=\r\n\r\n\x81\x010"
+	r, n, err = parseResp([]byte(up), false)
+	if err != nil || r.status != 101 || string(r.accept) != "abc=" || n != len(up)-3 {
+		t.Fatalf("101: %+v %d %v", r, n, err)
+	}
+	eof := "HTTP/1.0 404 Not Found\r\n\r\ngone"
+	if _, _, err := parseResp([]byte(eof), false); err != errNeedMore {
+		t.Fatal("close-delimited body ended early")
+	}
+	r, _, err = parseResp([]byte(eof), true)
+	if err != nil || string(r.body) != "gone" || !r.close {
+		t.Fatalf("eof body: %+v %v", r, err)
+	}
+	if _, _, err := parseResp([]byte("SSH-2.0-OpenSSH\r\n\r\n"), false); err != errBadResp {
+		t.Errorf("garbage: %v", err)
+	}
+	e := &httpResp{status: 400, body: []byte(`{"code":5,"message":"Unsupported protocol version"}`)}
+	if k := httpErrorKind(e); k != "handshake: unsupported protocol version (http 400)" {
+		t.Error(k)
+	}
+	e = &httpResp{status: 400, body: []byte(`{"code":1,"message":"Session ID unknown"}`)}
+	if k := httpErrorKind(e); k != "handshake: http 400 (Session ID unknown)" {
+		t.Error(k)
+	}
+}
+
+func TestShares(t *testing.T) {
+	if got := SplitConns(10, 3); got[0] != 4 || got[1] != 3 || got[2] != 3 {
+		t.Fatal(got)
+	}
+	for _, total := range []int{7, 100, 19001} {
+		for _, procs := range []int{1, 2, 3, 5} {
+			for _, count := range []int64{0, 1, 999, 12345} {
+				var sum int64
+				off := 0
+				for _, k := range SplitConns(total, procs) {
+					c := Config{Conns: k, TotalConns: total, Procs: procs, ConnOffset: off, Count: count}
+					sum += evenShare(&c, count)
+					off += k
+				}
+				if sum != count {
+					t.Fatalf("total %d procs %d count %d: shares sum to %d", total, procs, count, sum)
+				}
+			}
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := Config{URL: "http://127.0.0.1:3000"}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []Config{
+		{URL: "https://x"}, {URL: "ftp://x"}, {URL: "http://"}, {},
+		{URL: "http://x", Scenario: "nope"},
+		{URL: "http://x", Transport: "smoke"},
+		{URL: "http://x", Scenario: ScenarioConnect, Mode: ModeRamp},
+		{URL: "http://x", Scenario: ScenarioRooms, Rooms: 3, RoomSize: 2, Conns: 7},
+		{URL: "http://x", Scenario: ScenarioCustom},
+		{URL: "http://x", Conns: 20000},
+	}
+	for _, c := range bad {
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	tg, err := parseURL("http://h:1/admin?token=x", "/socket.io/", "")
+	if err != nil || tg.nsp != "/admin" || tg.query != "token=x" {
+		t.Errorf("%+v %v", tg, err)
+	}
+}
+
+func TestScenarioFile(t *testing.T) {
+	f, err := ParseScenario([]byte(`{"name":"m","duration":"2s","warmup":0.5,"events":[
+		{"name":"echo","reply":"echo","payload":10},{"name":"toroom","ack":true,"fields":{"room":"a","n":1}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(f.Duration) != 2*time.Second || time.Duration(f.Warmup) != 500*time.Millisecond {
+		t.Errorf("durations %v %v", f.Duration, f.Warmup)
+	}
+	if fj, _ := f.Events[1].fieldsJSON(); fj != `"n":1,"room":"a",` {
+		t.Errorf("fields %q", fj)
+	}
+	for _, bad := range []string{
+		`{"events":[]}`,
+		`{"events":[{"name":"connect","ack":true}]}`,
+		`{"events":[{"name":"x"}]}`, // fire-and-forget without a rate
+		`{"events":[{"name":"x","ack":true,"reply":"x"}]}`,
+		`{"events":[{"name":"x","ack":true,"fields":{"t":1}}]}`,
+		`{"events":[{"name":"x","ack":true}],"bogus":1}`,
+	} {
+		if _, err := ParseScenario([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if _, err := ParseScenario([]byte(`{"rate":10,"events":[{"name":"x"}]}`)); err != nil {
+		t.Errorf("paced fire-and-forget refused: %v", err)
+	}
+}
+
+func TestClock(t *testing.T) {
+	c := NewClock(0)
+	a := c.Now()
+	time.Sleep(time.Millisecond)
+	if b := c.Now(); b-a < int64(time.Millisecond) {
+		t.Errorf("clock advanced %d ns", b-a)
+	}
+	// a child clock on the parent's origin reads (nearly) the same time
+	d := NewClock(c.Origin())
+	if diff := d.Now() - c.Now(); diff < -int64(time.Millisecond) || diff > int64(time.Millisecond) {
+		t.Errorf("clocks on one origin differ by %v", time.Duration(diff))
+	}
+}

@@ -1,0 +1,123 @@
+package loadgen
+
+import (
+	"github.com/gobwas/ws"
+
+	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/wsframe"
+)
+
+// tmpl is one outgoing Engine.IO packet encoded once per run: the plain
+// packet (what a polling POST carries) and the complete masked WebSocket
+// frame. Fields that change per send are fixed-width decimal numbers
+// (slots); a send copies the frame and overwrites the slots' digits, masking
+// them with the key at their payload position, so no JSON is encoded and no
+// payload is re-masked per send.
+//
+// A tmpl is immutable after build and shared by every loop.
+type tmpl struct {
+	pkt   []byte // plain Engine.IO packet ("4" + Socket.IO packet)
+	ws    []byte // masked client text frame carrying pkt
+	hdr   int    // length of ws's header: ws[hdr:] is the masked pkt
+	key   [4]byte
+	slots []slot
+}
+
+// slot is a fixed-width decimal field of a tmpl, at off in pkt.
+type slot struct{ off, width int }
+
+// tmplBuilder assembles a packet with slots.
+type tmplBuilder struct {
+	b     []byte
+	slots []slot
+}
+
+func (tb *tmplBuilder) lit(s string)      { tb.b = append(tb.b, s...) }
+func (tb *tmplBuilder) litBytes(p []byte) { tb.b = append(tb.b, p...) }
+
+// num reserves a slot of width digits (filled with '1' then '0's, a valid
+// JSON number and ack id, until patched).
+func (tb *tmplBuilder) num(width int) {
+	tb.slots = append(tb.slots, slot{off: len(tb.b), width: width})
+	tb.b = append(tb.b, '1')
+	for i := 1; i < width; i++ {
+		tb.b = append(tb.b, '0')
+	}
+}
+
+// build finishes the template with the given mask key.
+func (tb *tmplBuilder) build(key [4]byte) *tmpl {
+	t := &tmpl{pkt: tb.b, key: key, slots: tb.slots}
+	t.ws = wsframe.AppendClientFrame(nil, ws.OpText, t.pkt, key)
+	t.hdr = len(t.ws) - len(t.pkt)
+	return t
+}
+
+// eventTmpl builds `4` + a Socket.IO EVENT on nsp. With ack, an ack id slot
+// (ackDigits wide) follows the header and becomes the template's first slot.
+// body writes the JSON array of the event (name and arguments), with slots of
+// its own.
+func eventTmpl(nsp string, ack bool, key [4]byte, body func(tb *tmplBuilder)) *tmpl {
+	tb := &tmplBuilder{}
+	tb.lit("4")
+	tb.b = sio.AppendPacketHeader(tb.b, &sio.Packet{Type: sio.PacketEvent, Namespace: []byte(nsp), ID: sio.NoID})
+	if ack {
+		tb.num(ackDigits)
+	}
+	body(tb)
+	return tb.build(key)
+}
+
+// appendWS appends the frame with vals written into the slots, in order.
+func (t *tmpl) appendWS(dst []byte, vals ...int64) []byte {
+	off := len(dst) + t.hdr
+	dst = append(dst, t.ws...)
+	p := dst[off:]
+	for i, s := range t.slots {
+		putDigits(p[s.off:s.off+s.width], vals[i])
+		for j := s.off; j < s.off+s.width; j++ {
+			p[j] ^= t.key[j&3]
+		}
+	}
+	return dst
+}
+
+// appendPkt appends the plain packet with vals written into the slots.
+func (t *tmpl) appendPkt(dst []byte, vals ...int64) []byte {
+	off := len(dst)
+	dst = append(dst, t.pkt...)
+	p := dst[off:]
+	for i, s := range t.slots {
+		putDigits(p[s.off:s.off+s.width], vals[i])
+	}
+	return dst
+}
+
+// putDigits writes v right-aligned in decimal into b, padding with '0'.
+// Callers keep v within len(b) digits (and, for a JSON number, with a
+// non-zero leading digit: see stampBase and ackBase).
+func putDigits(b []byte, v int64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+}
+
+// parseDigits reads the unsigned decimal number at the start of b.
+func parseDigits(b []byte) (v int64, n int) {
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' && n < 19 {
+		v = v*10 + int64(b[n]-'0')
+		n++
+	}
+	return v, n
+}
+
+// payloadString returns n bytes of printable ASCII that need no JSON escape.
+func payloadString(n int) []byte {
+	const alpha = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alpha[i%len(alpha)]
+	}
+	return b
+}
