@@ -173,17 +173,18 @@ func TestScenariosBundled(t *testing.T) {
 }
 
 // startNode starts bench/peers/node/server.js (socket.io 4.8) on a free
-// port and returns its URL; it skips the test when Node or the npm packages
-// are missing.
+// port and returns its URL; it fails when Node or the npm packages are
+// missing (make test installs them), so a comparison never silently
+// disappears.
 func startNode(t *testing.T) (string, int) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not installed")
+		t.Fatal("node not installed: the Node.js peer is part of the test (make deps)")
 	}
 	root, _ := filepath.Abs("../..")
 	if _, err := os.Stat(filepath.Join(root, "interop/node_modules/socket.io/package.json")); err != nil {
-		t.Skip("interop/node_modules/socket.io missing: run `make deps`")
+		t.Fatal("interop/node_modules/socket.io missing: run `make deps`")
 	}
 	cmd := exec.Command(node, filepath.Join(root, "bench/peers/node/server.js"), "--port", "0")
 	cmd.Stderr = os.Stderr
