@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // AckFunc, as the last argument of Emit, asks the server for an
@@ -80,8 +80,8 @@ func (e Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (*A
 // SocketOptions.AckTimeout as timeout (see Timeout).
 //
 // Arguments are encoded as JSON with JSON.stringify's rules (see
-// sio.AppendEventArgs): []byte values, also nested in []any and maps,
-// travel as binary attachments; sio.RawJSON is sent unchanged. Emit
+// parser.AppendEventArgs): []byte values, also nested in []any and maps,
+// travel as binary attachments; parser.RawJSON is sent unchanged. Emit
 // copies what it needs: the caller may reuse args, []byte included, as
 // soon as it returns.
 //
@@ -165,7 +165,7 @@ func (s *Socket) encode(event string, args []any) ([]byte, [][]byte, error) {
 	}
 	all := make([]any, 0, 1+len(args))
 	all = append(append(all, event), args...)
-	payload, atts, err := sio.AppendEventArgs(nil, all, nil)
+	payload, atts, err := parser.AppendEventArgs(nil, all, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,18 +177,18 @@ func (s *Socket) send(e Emitter, payload []byte, atts [][]byte, fn AckFunc, ch c
 	m := s.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	id := sio.NoID
+	id := parser.NoID
 	withAck := fn != nil || ch != nil
 	if withAck {
 		id = s.ids
 		s.ids++
 	}
-	t := sio.PacketEvent
+	t := parser.PacketEvent
 	if len(atts) > 0 {
-		t = sio.PacketBinaryEvent
+		t = parser.PacketBinaryEvent
 	}
-	hdr := sio.Packet{Type: t, Namespace: []byte(s.nsp), ID: id, Attachments: len(atts)}
-	text := sio.AppendPacketHeader(make([]byte, 0, len(s.nsp)+24+len(payload)), &hdr)
+	hdr := parser.Packet{Type: t, Namespace: []byte(s.nsp), ID: id, Attachments: len(atts)}
+	text := parser.AppendPacketHeader(make([]byte, 0, len(s.nsp)+24+len(payload)), &hdr)
 	text = append(text, payload...)
 
 	connected := s.connected && m.engine != nil && !m.engine.hasPingExpired()

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 var errNoArg = errors.New("client: no such argument")
@@ -29,7 +29,7 @@ type Args struct {
 func (a *Args) Len() int { return len(a.raw) }
 
 // Raw returns the JSON of argument i, or nil past the end. It can be
-// re-emitted unchanged as sio.RawJSON.
+// re-emitted unchanged as parser.RawJSON.
 func (a *Args) Raw(i int) []byte {
 	if i < 0 || i >= len(a.raw) {
 		return nil
@@ -50,13 +50,13 @@ func (a *Args) Decode(i int, v any) error {
 // String returns argument i if it is a JSON string.
 func (a *Args) String(i int) (string, bool) {
 	r := a.Raw(i)
-	if s, ok := sio.Unquote(r); ok {
+	if s, ok := parser.Unquote(r); ok {
 		return string(s), true
 	}
 	if len(r) == 0 || r[0] != '"' {
 		return "", false
 	}
-	s, err := sio.AppendUnquote(nil, r)
+	s, err := parser.AppendUnquote(nil, r)
 	return string(s), err == nil
 }
 
@@ -84,7 +84,7 @@ func (a *Args) Value(i int) (any, error) {
 	}
 	arr := make([]byte, 0, len(r)+2)
 	arr = append(append(append(arr, '['), r...), ']')
-	vs, err := sio.DecodeArgs(arr, a.atts)
+	vs, err := parser.DecodeArgs(arr, a.atts)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (a *Args) fill(arr []byte, skip int, atts [][]byte) error {
 	if len(arr) == 0 {
 		return nil
 	}
-	it, err := sio.NewArrayIter(arr)
+	it, err := parser.NewArrayIter(arr)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (e *Event) Ack(args ...any) error {
 	if e.ackID < 0 || !e.acked.CompareAndSwap(false, true) {
 		return nil
 	}
-	text, atts, err := sio.AppendAck(nil, e.sock.nsp, e.ackID, args, nil)
+	text, atts, err := parser.AppendAck(nil, e.sock.nsp, e.ackID, args, nil)
 	if err != nil {
 		e.acked.Store(false)
 		return err

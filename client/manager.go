@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // Manager is one Engine.IO connection to a server, shared by the Sockets
@@ -57,7 +57,7 @@ type Manager struct {
 	reconnecting   bool
 	skipReconnect  bool
 	backoff        backoff
-	asm            sio.Assembler
+	asm            parser.Assembler
 	sockets        []*Socket // in creation order
 	priorWebSocket bool      // Options.RememberUpgrade
 }
@@ -211,12 +211,12 @@ func (m *Manager) Socket(nsp string, o *SocketOptions) (*Socket, error) {
 }
 
 // encodeAuth encodes a CONNECT payload: nil for no payload, else the JSON
-// object (with JSON.stringify's rules, see sio.AppendEventArgs).
+// object (with JSON.stringify's rules, see parser.AppendEventArgs).
 func encodeAuth(v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
-	b, atts, err := sio.AppendEventArgs(nil, []any{v}, nil)
+	b, atts, err := parser.AppendEventArgs(nil, []any{v}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("client: auth: %w", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 
 	"github.com/sioloop/sioloop/eio"
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // --- the official Manager's state machine; every method below runs with
@@ -244,10 +244,10 @@ func (m *Manager) engineData(e *engine, data []byte, binary bool) {
 		}
 		return
 	}
-	p, err := sio.ParsePacket(data)
+	p, err := parser.ParsePacket(data)
 	if err == nil && m.asm.Pending() {
 		m.asm.Reset()
-		err = sio.ErrUnexpectedText
+		err = parser.ErrUnexpectedText
 	}
 	if err != nil {
 		m.onclose(ReasonParseError, err)
@@ -264,7 +264,7 @@ func (m *Manager) engineData(e *engine, data []byte, binary bool) {
 }
 
 // dispatch hands a decoded packet (owned bytes) to its namespace's Socket.
-func (m *Manager) dispatch(p *sio.Packet, atts [][]byte) {
+func (m *Manager) dispatch(p *parser.Packet, atts [][]byte) {
 	for _, s := range m.sockets {
 		if s.active && s.nsp == string(p.Namespace) {
 			s.onpacket(p, atts)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // Socket is the client side of one namespace on a Manager's connection:
@@ -175,7 +175,7 @@ func (s *Socket) Disconnect() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s.connected {
-		s.writeControl(sio.PacketDisconnect, nil)
+		s.writeControl(parser.PacketDisconnect, nil)
 	}
 	s.destroy()
 	if s.connected {
@@ -192,9 +192,9 @@ func (s *Socket) destroy() {
 	}
 }
 
-func (s *Socket) writeControl(t sio.PacketType, data []byte) {
-	p := sio.Packet{Type: t, Namespace: []byte(s.nsp), ID: sio.NoID, Data: data}
-	s.m.writePacket(sio.AppendPacket(nil, &p), nil)
+func (s *Socket) writeControl(t parser.PacketType, data []byte) {
+	p := parser.Packet{Type: t, Namespace: []byte(s.nsp), ID: parser.NoID, Data: data}
+	s.m.writePacket(parser.AppendPacket(nil, &p), nil)
 }
 
 // onopen sends the CONNECT packet (the Manager's connection is open).
@@ -242,7 +242,7 @@ func (s *Socket) sendConnect(auth []byte) {
 	case auth != nil:
 		data = auth
 	}
-	s.writeControl(sio.PacketConnect, data)
+	s.writeControl(parser.PacketConnect, data)
 }
 
 // trimObject returns the members of a JSON object, without the braces.
@@ -327,9 +327,9 @@ func (s *Socket) buffered(id int64) bool {
 }
 
 // onpacket handles a packet of this namespace; its bytes are owned.
-func (s *Socket) onpacket(p *sio.Packet, atts [][]byte) {
+func (s *Socket) onpacket(p *parser.Packet, atts [][]byte) {
 	switch p.Type {
-	case sio.PacketConnect:
+	case parser.PacketConnect:
 		var c struct {
 			SID string `json:"sid"`
 			PID string `json:"pid"`
@@ -343,14 +343,14 @@ func (s *Socket) onpacket(p *sio.Packet, atts [][]byte) {
 			return
 		}
 		s.onconnect(c.SID, c.PID)
-	case sio.PacketEvent, sio.PacketBinaryEvent:
+	case parser.PacketEvent, parser.PacketBinaryEvent:
 		s.onevent(p, atts)
-	case sio.PacketAck, sio.PacketBinaryAck:
+	case parser.PacketAck, parser.PacketBinaryAck:
 		s.onack(p, atts)
-	case sio.PacketDisconnect:
+	case parser.PacketDisconnect:
 		s.destroy()
 		s.onclose(ReasonServerDisconnect, nil)
-	case sio.PacketConnectError:
+	case parser.PacketConnectError:
 		s.destroy()
 		ce := &ConnectError{}
 		if len(p.Data) > 0 && p.Data[0] == '{' {
@@ -382,11 +382,11 @@ func (s *Socket) onconnect(id, pid string) {
 	s.m.cb.post(func() { s.hCon.call(ev) })
 }
 
-func (s *Socket) onevent(p *sio.Packet, atts [][]byte) {
+func (s *Socket) onevent(p *parser.Packet, atts [][]byte) {
 	if len(p.Data) == 0 {
 		return // no name: nothing to call
 	}
-	name, err := sio.EventName(p.Data)
+	name, err := parser.EventName(p.Data)
 	if err != nil {
 		return
 	}
@@ -426,7 +426,7 @@ func (s *Socket) runHandlers(ev *Event) {
 	}
 }
 
-func (s *Socket) onack(p *sio.Packet, atts [][]byte) {
+func (s *Socket) onack(p *parser.Packet, atts [][]byte) {
 	a := s.acks[p.ID]
 	if a == nil {
 		return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/internal/timer"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // client is one Engine.IO session seen by Socket.IO: it multiplexes the
@@ -23,8 +24,8 @@ type client struct {
 	joining map[string]bool // CONNECTs waiting for middlewares
 	closed  bool
 
-	bin Assembler // BINARY_* packet waiting for its attachments
-	ev  Event     // scratch event for handlers run on the loop
+	bin parser.Assembler // BINARY_* packet waiting for its attachments
+	ev  Event            // scratch event for handlers run on the loop
 }
 
 func (s *Server) onEngineConnection(sess *eio.Session) {
@@ -64,7 +65,7 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 		}
 		return
 	}
-	p, err := ParsePacket(data)
+	p, err := parser.ParsePacket(data)
 	if err != nil || c.bin.Pending() {
 		c.bin.Reset()
 		c.forceClose()

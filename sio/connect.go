@@ -3,6 +3,8 @@ package sio
 import (
 	"crypto/rand"
 	"encoding/base64"
+
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 func newID() string {
@@ -139,11 +141,11 @@ func (c *client) sendConnectError(nsp, msg string, data *any) {
 	b := c.srv.getBuf()
 	defer c.srv.putBuf(b)
 	b.B = append(b.B, `{"message":`...)
-	b.B = appendJSONString(b.B, msg)
+	b.B = parser.AppendJSONString(b.B, msg)
 	if data != nil {
 		b.B = append(b.B, `,"data":`...)
 		var err error
-		if b.B, err = appendJSON(b.B, *data); err != nil {
+		if b.B, err = parser.AppendJSON(b.B, *data); err != nil {
 			b.B = append(b.B, "null"...)
 		}
 	}
@@ -151,7 +153,7 @@ func (c *client) sendConnectError(nsp, msg string, data *any) {
 	pb := c.srv.getBuf()
 	defer c.srv.putBuf(pb)
 	p := Packet{Type: PacketConnectError, Namespace: []byte(nsp), ID: -1, Data: b.B}
-	pb.B = AppendPacket(pb.B, &p)
+	pb.B = parser.AppendPacket(pb.B, &p)
 	_ = c.sess.Send(pb.B, false)
 }
 

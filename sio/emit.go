@@ -6,6 +6,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/sioloop/sioloop/sio/parser"
 	"github.com/sioloop/sioloop/wsframe"
 )
 
@@ -82,7 +83,7 @@ func (s *Server) encodeEvent(nsp string, id int64, event string, args []any, off
 	}
 	e := s.newEncoded()
 	var err error
-	e.buf.B, e.Attachments, err = AppendEvent(e.buf.B, nsp, id, event, args, nil)
+	e.buf.B, e.Attachments, err = parser.AppendEvent(e.buf.B, nsp, id, event, args, nil)
 	return e.finish(err)
 }
 
@@ -90,7 +91,7 @@ func (s *Server) encodeEvent(nsp string, id int64, event string, args []any, off
 func (s *Server) encodeAck(nsp string, id int64, args []any) (*Encoded, error) {
 	e := s.newEncoded()
 	var err error
-	e.buf.B, e.Attachments, err = AppendAck(e.buf.B, nsp, id, args, nil)
+	e.buf.B, e.Attachments, err = parser.AppendAck(e.buf.B, nsp, id, args, nil)
 	return e.finish(err)
 }
 
@@ -105,7 +106,7 @@ func (e *Encoded) finish(err error) (*Encoded, error) {
 
 // payload returns the JSON part of the packet.
 func (e *Encoded) payload() []byte {
-	p, err := ParsePacket(e.Packet)
+	p, err := parser.ParsePacket(e.Packet)
 	if err != nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package sio
 
 import (
 	"github.com/bytedance/sonic"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // Args is a list of event arguments (or an acknowledgement's answer) as
@@ -41,13 +42,13 @@ func (a *Args) String(i int) (string, bool) {
 	if len(r) < 2 || r[0] != '"' {
 		return "", false
 	}
-	s, err := unquote(r)
-	return s, err == nil
+	b, err := parser.AppendUnquote(nil, r)
+	return string(b), err == nil
 }
 
 // Bytes returns the binary attachment that argument i stands for, or nil.
 func (a *Args) Bytes(i int) []byte {
-	n, ok := placeholderNum(a.Raw(i))
+	n, ok := parser.PlaceholderNum(a.Raw(i))
 	if !ok || n >= len(a.atts) {
 		return nil
 	}
@@ -62,11 +63,16 @@ func (a *Args) Value(i int) (any, error) {
 	if r == nil {
 		return nil, errNoArg
 	}
-	return decodeValue(r, a.atts)
+	return parser.DecodeValue(r, a.atts)
 }
 
 // Attachments returns the binary attachments of the packet.
 func (a *Args) Attachments() [][]byte { return a.atts }
+
+// RawArgs returns the raw JSON of every argument; with Attachments it
+// makes *Args a parser.ArgList, so that passing &e.Args to Emit or Ack
+// relays the arguments unchanged.
+func (a *Args) RawArgs() [][]byte { return a.raw }
 
 // Clone returns a copy that owns its bytes.
 func (a *Args) Clone() *Args {
@@ -93,7 +99,7 @@ func (a *Args) reset() {
 func (a *Args) fill(arr []byte, skip int, atts [][]byte) error {
 	a.reset()
 	a.atts = atts
-	it, err := NewArrayIter(arr)
+	it, err := parser.NewArrayIter(arr)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sioloop/sioloop/internal/timer"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // onEvent runs the handlers of an incoming EVENT.
@@ -22,7 +23,7 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 	if len(data) == 0 {
 		return // an EVENT without payload: the reference ignores it
 	}
-	name, err := EventName(data)
+	name, err := parser.EventName(data)
 	if err != nil {
 		s.client.forceClose()
 		return
@@ -131,7 +132,7 @@ func (s *Socket) sendAck(id int64, args []any) error {
 func (s *Socket) sendControl(t PacketType, data []byte) {
 	b := s.client.srv.getBuf()
 	p := Packet{Type: t, Namespace: []byte(s.nsp.name), ID: -1, Data: data}
-	b.B = AppendPacket(b.B, &p)
+	b.B = parser.AppendPacket(b.B, &p)
 	_ = s.client.sess.Send(b.B, false)
 	s.client.srv.putBuf(b)
 }

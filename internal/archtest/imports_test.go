@@ -45,10 +45,16 @@ func TestImportDirection(t *testing.T) {
 		"eio":     {"sio", "loop", "broadcast", "client"},
 		"loop":    {"sio", "broadcast", "client"},
 		"sio":     {"client"},
+		// the codec is shared with the client: it imports nothing of ours
+		"sio/parser": {"eio", "loop", "broadcast", "client", "wsframe"},
+		"client":     {"loop", "broadcast"},
 	}
 	for _, p := range listPackages(t) {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
 		for _, d := range p.Deps {
+			if rel == "client" && strings.HasPrefix(d, "github.com/panjf2000/") {
+				t.Errorf("client depends on %s: a client library must not carry the server's event loop", d)
+			}
 			if !strings.HasPrefix(d, mod+"/") {
 				continue
 			}
@@ -60,6 +66,9 @@ func TestImportDirection(t *testing.T) {
 				if dr == f || strings.HasPrefix(dr, f+"/") {
 					t.Errorf("%s depends on %s: imports go one way (ARCHITECTURE.md)", p.ImportPath, d)
 				}
+			}
+			if (rel == "client" || rel == "sio/parser") && dr == "sio" {
+				t.Errorf("%s depends on the server package sio: use sio/parser", p.ImportPath)
 			}
 		}
 	}

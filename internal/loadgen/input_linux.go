@@ -8,7 +8,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/sioloop/sioloop/eio"
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 	"github.com/sioloop/sioloop/wsframe"
 )
 
@@ -159,7 +159,7 @@ func (l *loop) open(s *session, data []byte) {
 
 // message handles a Socket.IO packet.
 func (l *loop) message(s *session, b []byte) {
-	p, err := sio.ParsePacket(b)
+	p, err := parser.ParsePacket(b)
 	if err != nil {
 		l.fail(s, "protocol: bad Socket.IO packet")
 		return
@@ -168,8 +168,8 @@ func (l *loop) message(s *session, b []byte) {
 		return
 	}
 	switch p.Type {
-	case sio.PacketEvent:
-		name, err := sio.EventName(p.Data)
+	case parser.PacketEvent:
+		name, err := parser.EventName(p.Data)
 		if err != nil {
 			l.errorf("protocol: event without a name")
 			return
@@ -177,23 +177,23 @@ func (l *loop) message(s *session, b []byte) {
 		if s.state == ssReady || s.state == ssJoining {
 			l.r.wl.event(l, s, name, p.Data)
 		}
-	case sio.PacketAck:
+	case parser.PacketAck:
 		if s.state == ssReady || s.state == ssJoining {
 			l.r.wl.ack(l, s, p.ID, p.Data)
 		}
-	case sio.PacketConnect:
+	case parser.PacketConnect:
 		if s.state == ssConnect {
 			l.joinedNamespace(s)
 		}
-	case sio.PacketConnectError:
+	case parser.PacketConnectError:
 		msg, _ := jsonString(p.Data, `"message":"`)
 		if msg == "" {
 			msg = string(p.Data)
 		}
 		l.fail(s, "namespace: connect_error ("+msg+")")
-	case sio.PacketDisconnect:
+	case parser.PacketDisconnect:
 		l.fail(s, "conn: disconnected by server")
-	case sio.PacketBinaryEvent, sio.PacketBinaryAck:
+	case parser.PacketBinaryEvent, parser.PacketBinaryAck:
 		s.skip = uint8(min(p.Attachments, 255))
 		l.errorf("protocol: binary event (ignored)")
 	}

@@ -3,7 +3,7 @@ package loadgen
 import (
 	"github.com/gobwas/ws"
 
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 	"github.com/sioloop/sioloop/wsframe"
 )
 
@@ -60,7 +60,7 @@ func (tb *tmplBuilder) build(key [4]byte) *tmpl {
 func eventTmpl(nsp string, ack bool, key [4]byte, body func(tb *tmplBuilder)) *tmpl {
 	tb := &tmplBuilder{}
 	tb.lit("4")
-	tb.b = sio.AppendPacketHeader(tb.b, &sio.Packet{Type: sio.PacketEvent, Namespace: []byte(nsp), ID: sio.NoID})
+	tb.b = parser.AppendPacketHeader(tb.b, &parser.Packet{Type: parser.PacketEvent, Namespace: []byte(nsp), ID: parser.NoID})
 	if ack {
 		tb.num(ackDigits)
 	}

@@ -5,7 +5,7 @@ package loadgen
 import (
 	"bytes"
 
-	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // workload is a scenario's behaviour on a loop. Every method runs on the
@@ -379,6 +379,6 @@ func (r *run) controlTmpls() {
 	r.tPong = raw("3")
 	r.tProbe = raw("2probe")
 	r.tUpgrade = raw("5")
-	r.tConnect = raw("4" + string(sio.AppendPacketHeader(nil, &sio.Packet{Type: sio.PacketConnect, Namespace: nsp, ID: sio.NoID})))
-	r.tDisconnect = raw("4" + string(sio.AppendPacketHeader(nil, &sio.Packet{Type: sio.PacketDisconnect, Namespace: nsp, ID: sio.NoID})))
+	r.tConnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})))
+	r.tDisconnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketDisconnect, Namespace: nsp, ID: parser.NoID})))
 }

@@ -1,4 +1,4 @@
-package sio
+package parser
 
 import (
 	"bufio"
@@ -577,7 +577,7 @@ func goldenDir() string {
 	if d := os.Getenv("SIOLOOP_GOLDEN"); d != "" {
 		return d
 	}
-	return filepath.Join("..", "interop", "testdata", "golden")
+	return filepath.Join("..", "..", "interop", "testdata", "golden")
 }
 
 var goldenLineRe = regexp.MustCompile(`^(?:\[[^\]]+\] )?([<>]) (ws text|body): (.*)$`)
@@ -830,7 +830,7 @@ func TestParsePacketNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	mod, err := filepath.Abs(filepath.Join("..", "interop", "node_modules", "socket.io-parser"))
+	mod, err := filepath.Abs(filepath.Join("..", "..", "interop", "node_modules", "socket.io-parser"))
 	if err != nil {
 		t.Skip(err)
 	}

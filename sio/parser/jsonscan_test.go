@@ -1,4 +1,4 @@
-package sio
+package parser
 
 import (
 	"encoding/json"
@@ -235,13 +235,13 @@ func TestAppendJSONString(t *testing.T) {
 		{"01234567é9abcdef\n", `"01234567é9abcdef\n"`},
 	}
 	for _, tt := range tests {
-		got := appendJSONString([]byte("x"), tt.in)
+		got := AppendJSONString([]byte("x"), tt.in)
 		if string(got[1:]) != tt.want {
-			t.Errorf("appendJSONString(%q) = %q, want %q", tt.in, got[1:], tt.want)
+			t.Errorf("AppendJSONString(%q) = %q, want %q", tt.in, got[1:], tt.want)
 		}
 		var back string
 		if err := json.Unmarshal(got[1:], &back); err != nil || back != fixUTF8(tt.in) {
-			t.Errorf("appendJSONString(%q): reads back as %q, %v", tt.in, back, err)
+			t.Errorf("AppendJSONString(%q): reads back as %q, %v", tt.in, back, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package sio
+package parser
 
 import (
 	"bytes"
@@ -134,12 +134,21 @@ func AppendEventArgs(dst []byte, args []any, atts [][]byte) ([]byte, [][]byte, e
 	return append(dst, ']'), atts, nil
 }
 
-// appendListItem appends one argument of an argument list. An *Args
-// expands to its own arguments, relayed unchanged (raw JSON and binary
-// attachments): the relay path that decodes and encodes nothing. na is
-// the number of attachments atts held when this list began.
+// ArgList is a list of received arguments (raw JSON values and the binary
+// attachments their placeholders refer to). An ArgList among the arguments
+// of AppendEvent, AppendAck or AppendEventArgs expands to its own
+// arguments, relayed unchanged: the relay path that decodes and encodes
+// nothing.
+type ArgList interface {
+	RawArgs() [][]byte
+	Attachments() [][]byte
+}
+
+// appendListItem appends one argument of an argument list (an ArgList
+// expands to its arguments). na is the number of attachments atts held
+// when this list began.
 func appendListItem(dst []byte, a any, atts [][]byte, na int, first *bool) ([]byte, [][]byte, error) {
-	args, ok := a.(*Args)
+	list, ok := a.(ArgList)
 	if !ok {
 		if !*first {
 			dst = append(dst, ',')
@@ -149,8 +158,9 @@ func appendListItem(dst []byte, a any, atts [][]byte, na int, first *bool) ([]by
 	}
 	// Placeholders keep their numbers only if these attachments come
 	// first in the packet; otherwise rebuild the values (slow, rare).
-	direct := len(args.atts) == 0 || len(atts) == na
-	for _, raw := range args.raw {
+	raws, latts := list.RawArgs(), list.Attachments()
+	direct := len(latts) == 0 || len(atts) == na
+	for _, raw := range raws {
 		if !*first {
 			dst = append(dst, ',')
 		}
@@ -159,7 +169,7 @@ func appendListItem(dst []byte, a any, atts [][]byte, na int, first *bool) ([]by
 			dst = append(dst, raw...)
 			continue
 		}
-		v, err := decodeValue(raw, args.atts)
+		v, err := DecodeValue(raw, latts)
 		if err != nil {
 			return dst, atts, err
 		}
@@ -168,7 +178,7 @@ func appendListItem(dst []byte, a any, atts [][]byte, na int, first *bool) ([]by
 		}
 	}
 	if direct {
-		atts = append(atts, args.atts...)
+		atts = append(atts, latts...)
 	}
 	return dst, atts, nil
 }
@@ -193,7 +203,7 @@ func appendMessage(dst []byte, t PacketType, nsp string, id int64, name string, 
 	dst = appendHeader(dst, t, 0, nsp, id)
 	dst = append(dst, '[')
 	if withName {
-		dst = appendJSONString(dst, name)
+		dst = AppendJSONString(dst, name)
 	}
 	first := !withName
 	for _, a := range args {
@@ -220,9 +230,9 @@ func appendArg(dst []byte, a any, atts [][]byte) ([]byte, [][]byte, error) {
 	return appendValue(dst, a, atts, true, 0)
 }
 
-// appendJSON appends v as JSON with the rules of AppendEventArgs, except
+// AppendJSON appends v as JSON with the rules of AppendEventArgs, except
 // that []byte and Binary are written as base64 (there are no attachments).
-func appendJSON(dst []byte, v any) ([]byte, error) {
+func AppendJSON(dst []byte, v any) ([]byte, error) {
 	dst, _, err := appendValue(dst, v, nil, false, 0)
 	return dst, err
 }
@@ -238,7 +248,7 @@ func appendValue(dst []byte, v any, atts [][]byte, bin bool, depth int) ([]byte,
 	case nil:
 		return append(dst, "null"...), atts, nil
 	case string:
-		return appendJSONString(dst, x), atts, nil
+		return AppendJSONString(dst, x), atts, nil
 	case bool:
 		return strconv.AppendBool(dst, x), atts, nil
 	case int:
@@ -302,7 +312,7 @@ func appendValue(dst []byte, v any, atts [][]byte, bin bool, depth int) ([]byte,
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSONString(dst, k)
+			dst = AppendJSONString(dst, k)
 			dst = append(dst, ':')
 			dst, atts, _ = appendBytes(dst, b, atts, bin)
 		}
@@ -332,7 +342,7 @@ func appendValue(dst []byte, v any, atts [][]byte, bin bool, depth int) ([]byte,
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSONString(dst, k)
+			dst = AppendJSONString(dst, k)
 			dst = append(dst, ':')
 			if dst, atts, err = appendValue(dst, e, atts, bin, depth+1); err != nil {
 				return dst, atts, err
@@ -427,7 +437,7 @@ func appendPlaceholder(dst []byte, num int) []byte {
 // attachment to be used. Unlike JSON.parse, sonic rejects numbers beyond
 // float64 (1e400) and decodes lone surrogate escapes as U+FFFD.
 func DecodeArgs(data []byte, attachments [][]byte) ([]any, error) {
-	v, err := decodeValue(data, attachments)
+	v, err := DecodeValue(data, attachments)
 	if err != nil {
 		return nil, err
 	}
@@ -438,9 +448,9 @@ func DecodeArgs(data []byte, attachments [][]byte) ([]any, error) {
 	return args, nil
 }
 
-// decodeValue decodes one JSON value, placeholders replaced as by
+// DecodeValue decodes one JSON value, placeholders replaced as by
 // DecodeArgs.
-func decodeValue(raw []byte, atts [][]byte) (any, error) {
+func DecodeValue(raw []byte, atts [][]byte) (any, error) {
 	var v any
 	// Unmarshal copies raw once; strings in the result refer to that copy.
 	if err := sonic.ConfigDefault.Unmarshal(raw, &v); err != nil {
@@ -647,9 +657,9 @@ func attachmentIndex(num []byte, n int) (int, bool) {
 	return int(f), true
 }
 
-// placeholderNum returns the attachment index of the placeholder object
+// PlaceholderNum returns the attachment index of the placeholder object
 // raw, if raw is one (nested values are not inspected).
-func placeholderNum(raw []byte) (int, bool) {
+func PlaceholderNum(raw []byte) (int, bool) {
 	i := skipWS(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return 0, false

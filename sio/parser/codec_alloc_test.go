@@ -1,6 +1,6 @@
 //go:build !race
 
-package sio
+package parser
 
 import (
 	"strings"

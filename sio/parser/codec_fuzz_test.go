@@ -1,4 +1,4 @@
-package sio
+package parser
 
 import (
 	"bytes"
@@ -139,7 +139,7 @@ func FuzzSkipValue(f *testing.F) {
 		}
 		if valid {
 			_ = ValidatePlaceholders(b, 3)
-			_, _ = placeholderNum(b)
+			_, _ = PlaceholderNum(b)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package sio
+package parser
 
 import (
 	"encoding/binary"
@@ -490,12 +490,12 @@ func unquote(raw []byte) (string, error) {
 	return string(b), nil
 }
 
-// appendJSONString appends s as a JSON string exactly as JSON.stringify
+// AppendJSONString appends s as a JSON string exactly as JSON.stringify
 // writes it: '"' and '\\' escaped, \b \t \n \f \r as short escapes, other
 // control bytes as \u00XX (lower-case hex), everything else (DEL, '<', '>',
 // '&', U+2028, U+2029, all non-ASCII) unescaped. Invalid UTF-8 is written
 // as U+FFFD, as encoding/json and sonic do.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -1,4 +1,4 @@
-package sio
+package parser
 
 import (
 	"bytes"
@@ -171,7 +171,7 @@ func TestAppendJSON(t *testing.T) {
 	type s struct {
 		B Binary `json:"b"`
 	}
-	got, err := appendJSON(nil, map[string]any{"content": "Please retry later", "bin": []byte{1}, "s": s{Binary{2}}})
+	got, err := AppendJSON(nil, map[string]any{"content": "Please retry later", "bin": []byte{1}, "s": s{Binary{2}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestAppendJSON(t *testing.T) {
 	}
 	want := map[string]any{"content": "Please retry later", "bin": "AQ==", "s": map[string]any{"b": "Ag=="}}
 	if !reflect.DeepEqual(back, want) {
-		t.Errorf("appendJSON = %s", got)
+		t.Errorf("AppendJSON = %s", got)
 	}
 }
 
@@ -273,21 +273,21 @@ func TestPlaceholderNum(t *testing.T) {
 		{`{"_placeholder":true,"num":0`, 0, false},
 	}
 	for _, tt := range tests {
-		num, ok := placeholderNum([]byte(tt.raw))
+		num, ok := PlaceholderNum([]byte(tt.raw))
 		if num != tt.num || ok != tt.ok {
-			t.Errorf("placeholderNum(%s) = %d, %v; want %d, %v", tt.raw, num, ok, tt.num, tt.ok)
+			t.Errorf("PlaceholderNum(%s) = %d, %v; want %d, %v", tt.raw, num, ok, tt.num, tt.ok)
 		}
 	}
 }
 
 func TestDecodeValue(t *testing.T) {
-	v, err := decodeValue([]byte(`{"k":{"_placeholder":true,"num":0}}`), [][]byte{[]byte("b")})
+	v, err := DecodeValue([]byte(`{"k":{"_placeholder":true,"num":0}}`), [][]byte{[]byte("b")})
 	if err != nil || !reflect.DeepEqual(v, map[string]any{"k": []byte("b")}) {
-		t.Errorf("decodeValue = %#v, %v", v, err)
+		t.Errorf("DecodeValue = %#v, %v", v, err)
 	}
 	// Strings must not alias the input, which is reused by the caller.
 	in := []byte(`["abcdef"]`)
-	v, _ = decodeValue(in, nil)
+	v, _ = DecodeValue(in, nil)
 	copy(in, `["zzzzzz"]`)
 	if v.([]any)[0] != "abcdef" {
 		t.Errorf("decoded string changed with its input: %v", v)
