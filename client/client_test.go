@@ -61,7 +61,7 @@ func TestEventsAndAcks(t *testing.T) {
 				}
 				e := r.waitEvent("echo-back")
 				if e.Len() != 3 || string(e.Raw(0)) != `"hi"` || string(e.Raw(1)) != "1.5" || string(e.Raw(2)) != `{"k":[true,null]}` {
-					t.Errorf("echo-back %q", e.raw)
+					t.Errorf("echo-back %q", e.RawArgs())
 				}
 
 				// client asks, server acknowledges: EmitWithAck and AckFunc

@@ -135,7 +135,7 @@ func TestTLSAndNetHTTPServer(t *testing.T) {
 		eventually(t, "websocket", func() bool { return s.Manager().Transport() == TransportWebSocket })
 		_ = s.Emit("echo", []byte{1, 2})
 		if e := r.waitEvent("echo-back"); len(e.Bytes(0)) != 2 {
-			t.Fatalf("echo %q", e.raw)
+			t.Fatalf("echo %q", e.RawArgs())
 		}
 		s.Manager().Close()
 	}

@@ -107,7 +107,7 @@ func TestRecovery(t *testing.T) {
 				// an event the server can replay carries its offset last
 				hello := r.waitEvent("hello")
 				if hello.Len() != 2 {
-					t.Fatalf("hello without offset: %q", hello.raw)
+					t.Fatalf("hello without offset: %q", hello.RawArgs())
 				}
 				eventually(t, "transport "+tc.want, func() bool { return s.Manager().Transport() == tc.want })
 
@@ -119,7 +119,7 @@ func TestRecovery(t *testing.T) {
 					e := r.waitEvent("missed")
 					var n int
 					if err := e.Decode(0, &n); err != nil || n != i {
-						t.Fatalf("missed event %q, want %d", e.raw, i)
+						t.Fatalf("missed event %q, want %d", e.RawArgs(), i)
 					}
 				}
 				second := r.waitConnect()

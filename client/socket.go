@@ -391,7 +391,7 @@ func (s *Socket) onevent(p *parser.Packet, atts [][]byte) {
 		return
 	}
 	ev := &Event{name: string(name), sock: s, ackID: p.ID}
-	if err := ev.fill(p.Data, 1, atts); err != nil {
+	if err := ev.Fill(p.Data, 1, atts); err != nil {
 		return
 	}
 	if s.connected {
@@ -434,7 +434,7 @@ func (s *Socket) onack(p *parser.Packet, atts [][]byte) {
 	delete(s.acks, p.ID)
 	a.timer.stop()
 	args := &Args{}
-	if err := args.fill(p.Data, 0, atts); err != nil {
+	if err := args.Fill(p.Data, 0, atts); err != nil {
 		s.deliverAck(a, nil, err)
 		return
 	}

@@ -159,7 +159,7 @@ func (f *fakeTransport) send(pkts []eio.Packet) bool {
 
 func TestArgs(t *testing.T) {
 	var a Args
-	if err := a.fill([]byte(`["ev","s\u00e9",{"_placeholder":true,"num":0},[{"_placeholder":true,"num":1}],3]`), 1,
+	if err := a.Fill([]byte(`["ev","s\u00e9",{"_placeholder":true,"num":0},[{"_placeholder":true,"num":1}],3]`), 1,
 		[][]byte{{1}, {2, 3}}); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 		s.client.forceClose()
 		return
 	}
-	if err := ev.fill(data, 1, atts); err != nil {
+	if err := ev.Fill(data, 1, atts); err != nil {
 		s.client.forceClose()
 		return
 	}
@@ -52,7 +52,7 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 		}
 	}
 	for _, h := range anyIn {
-		h(ev.name, ev.raw)
+		h(ev.name, ev.RawArgs())
 	}
 	if entry != nil {
 		for _, fn := range entry.fns {
@@ -60,7 +60,7 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 		}
 	}
 	ev.Socket = nil
-	ev.reset()
+	ev.Reset()
 }
 
 // pendingAck waits for one acknowledgement.
@@ -110,7 +110,7 @@ func (s *Socket) onAck(p *Packet, atts [][]byte) {
 	}
 	s.client.srv.wheel.Stop(&a.tm)
 	var args Args
-	if err := args.fill(p.Data, 0, atts); err != nil {
+	if err := args.Fill(p.Data, 0, atts); err != nil {
 		s.client.forceClose()
 		return
 	}
@@ -157,11 +157,11 @@ func (s *Socket) notifyOutgoing(event string, enc *Encoded) {
 		return
 	}
 	var args Args
-	if err := args.fill(enc.payload(), 1, enc.Attachments); err != nil {
+	if err := args.Fill(enc.payload(), 1, enc.Attachments); err != nil {
 		return
 	}
 	for _, h := range out {
-		h(event, args.raw)
+		h(event, args.RawArgs())
 	}
 }
 
