@@ -54,12 +54,16 @@ func (e RoomEvent) String() string {
 }
 
 // MemoryAdapter is the in-memory Adapter.
+//
+// Every socket is in the room named by its own id; that room is not
+// stored (it would cost a map per socket): it is the namespace's socket
+// table. Only rooms joined explicitly are kept here.
 type MemoryAdapter struct {
 	nsp *Namespace
 
 	mu     sync.RWMutex
 	rooms  map[string]map[*Socket]struct{}
-	sids   map[*Socket]map[string]struct{}
+	sids   map[*Socket]map[string]struct{} // explicit rooms only
 	events []func(ev RoomEvent, room string, socketID string)
 
 	pool sync.Pool // *[]*Socket scratch for Apply
@@ -74,8 +78,10 @@ func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	}
 }
 
-// OnRoomEvent registers fn for room lifecycle events. fn runs with the
-// adapter's lock held: it must not call back into the adapter.
+// OnRoomEvent registers fn for room lifecycle events (the reference's
+// create-room, delete-room, join-room, leave-room; a socket's own room
+// included). fn runs with the adapter's lock held: it must not call back
+// into the adapter.
 func (a *MemoryAdapter) OnRoomEvent(fn func(ev RoomEvent, room string, socketID string)) {
 	a.mu.Lock()
 	a.events = append(a.events, fn)
@@ -92,12 +98,20 @@ func (a *MemoryAdapter) emitLocked(ev RoomEvent, room, id string) {
 func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	set := a.sids[s]
-	if set == nil {
-		set = make(map[string]struct{}, len(rooms))
-		a.sids[s] = set
-	}
 	for _, r := range rooms {
+		if r == s.id {
+			// The own room exists by construction; report it as joined.
+			if len(a.events) > 0 {
+				a.emitLocked(RoomCreated, r, "")
+				a.emitLocked(RoomJoined, r, s.id)
+			}
+			continue
+		}
+		set := a.sids[s]
+		if set == nil {
+			set = make(map[string]struct{}, 1)
+			a.sids[s] = set
+		}
 		if _, ok := set[r]; ok {
 			continue
 		}
@@ -113,12 +127,15 @@ func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 	}
 }
 
-// Del implements Adapter.
+// Del implements Adapter. A socket cannot leave its own room.
 func (a *MemoryAdapter) Del(s *Socket, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if set := a.sids[s]; set != nil {
 		delete(set, room)
+		if len(set) == 0 {
+			delete(a.sids, s)
+		}
 	}
 	a.delLocked(s, room)
 }
@@ -147,13 +164,18 @@ func (a *MemoryAdapter) DelAll(s *Socket) {
 		a.delLocked(s, r)
 	}
 	delete(a.sids, s)
+	if len(a.events) > 0 {
+		a.emitLocked(RoomLeft, s.id, s.id)
+		a.emitLocked(RoomDeleted, s.id, "")
+	}
 }
 
-// Rooms implements Adapter.
+// Rooms implements Adapter: the socket's own room first.
 func (a *MemoryAdapter) Rooms(s *Socket) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]string, 0, len(a.sids[s]))
+	out := make([]string, 1, 1+len(a.sids[s]))
+	out[0] = s.id
 	for r := range a.sids[s] {
 		out = append(out, r)
 	}
@@ -162,6 +184,9 @@ func (a *MemoryAdapter) Rooms(s *Socket) []string {
 
 // Has implements Adapter.
 func (a *MemoryAdapter) Has(s *Socket, room string) bool {
+	if room == s.id {
+		return true
+	}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	_, ok := a.sids[s][room]
@@ -170,6 +195,9 @@ func (a *MemoryAdapter) Has(s *Socket, room string) bool {
 
 // RoomSize is the number of sockets in room.
 func (a *MemoryAdapter) RoomSize(room string) int {
+	if a.nsp.Socket(room) != nil {
+		return 1
+	}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return len(a.rooms[room])
@@ -190,41 +218,57 @@ func (a *MemoryAdapter) Apply(opts *BroadcastOptions, fn func(*Socket)) {
 	a.pool.Put(bp)
 }
 
-// collect appends the matching sockets to dst.
+// collect appends the matching sockets to dst. Lock order: the
+// namespace's socket table, then the adapter.
 func (a *MemoryAdapter) collect(dst []*Socket, opts *BroadcastOptions) []*Socket {
+	n := a.nsp
+	n.mu.RLock()
+	defer n.mu.RUnlock()
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	excluded := func(s *Socket) bool {
 		for _, r := range opts.Except {
+			if r == s.id {
+				return true
+			}
 			if _, ok := a.rooms[r][s]; ok {
 				return true
 			}
 		}
 		return false
 	}
+	// members calls fn for every socket of room (its own room included).
+	members := func(room string, fn func(*Socket)) {
+		if s := n.sockets[room]; s != nil {
+			fn(s)
+		}
+		for s := range a.rooms[room] {
+			fn(s)
+		}
+	}
 	switch len(opts.Rooms) {
 	case 0:
-		for s := range a.sids {
+		for _, s := range n.sockets {
 			if !excluded(s) {
 				dst = append(dst, s)
 			}
 		}
 	case 1:
-		for s := range a.rooms[opts.Rooms[0]] {
+		members(opts.Rooms[0], func(s *Socket) {
 			if !excluded(s) {
 				dst = append(dst, s)
 			}
-		}
+		})
 	default:
 		seen := make(map[*Socket]struct{})
 		for _, r := range opts.Rooms {
-			for s := range a.rooms[r] {
+			members(r, func(s *Socket) {
 				if _, ok := seen[s]; ok || excluded(s) {
-					continue
+					return
 				}
 				seen[s] = struct{}{}
 				dst = append(dst, s)
-			}
+			})
 		}
 	}
 	return dst

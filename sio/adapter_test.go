@@ -10,6 +10,7 @@ func testSockets(n *Namespace, ids ...string) []*Socket {
 	out := make([]*Socket, len(ids))
 	for i, id := range ids {
 		s := &Socket{id: id, nsp: n}
+		n.add(s)
 		n.adapter.AddAll(s, []string{id})
 		out[i] = s
 	}

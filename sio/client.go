@@ -25,7 +25,6 @@ type client struct {
 	closed  bool
 
 	bin parser.Assembler // BINARY_* packet waiting for its attachments
-	ev  Event            // scratch event for handlers run on the loop
 }
 
 func (s *Server) onEngineConnection(sess *eio.Session) {

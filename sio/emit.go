@@ -12,8 +12,9 @@ import (
 
 // pools are the server's scratch buffers and encoded packets.
 type pools struct {
-	bufs bytebufferpool.Pool
-	encs sync.Pool // *Encoded
+	bufs   bytebufferpool.Pool
+	encs   sync.Pool // *Encoded
+	events sync.Pool // *Event, scratch for handlers run on the loop
 }
 
 func (s *Server) getBuf() *bytebufferpool.ByteBuffer  { return s.pools.bufs.Get() }

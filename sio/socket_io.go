@@ -16,7 +16,15 @@ func (s *Socket) onEvent(p *Packet, atts [][]byte) {
 		s.client.srv.pool.submit(s, func() { s.runEvent(data, id, atts, new(Event)) })
 		return
 	}
-	s.runEvent(p.Data, p.ID, atts, &s.client.ev)
+	// A pooled scratch Event: handlers on the loop run one at a time, and
+	// an idle connection should not carry one.
+	pools := &s.client.srv.pools
+	ev, _ := pools.events.Get().(*Event)
+	if ev == nil {
+		ev = new(Event)
+	}
+	s.runEvent(p.Data, p.ID, atts, ev)
+	pools.events.Put(ev)
 }
 
 func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
