@@ -32,7 +32,11 @@ func dial(url string, handlers func(s *client.Socket)) *client.Socket {
 		handlers(s)
 	}
 	s.Connect()
-	<-connected
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		panic("client did not connect within 10 s")
+	}
 	return s
 }
 
