@@ -99,6 +99,7 @@ type Socket struct {
 	onDisconning []func(reason string)
 	packetMws    []func(e *Event) error
 	acks         map[int64]*pendingAck
+	work         socketQueue // Workers mode only
 
 	// Data is free for the application (like socket.data).
 	Data any

@@ -1,29 +1,33 @@
 package sio
 
 import (
-	"hash/maphash"
 	"sync"
-	"unsafe"
 )
 
-// workerPool runs handlers off the event loops. A socket always maps to
-// the same worker, so its events keep their order.
+// workerPool runs handlers off the event loops (Options.Workers). Each
+// socket has its own queue, drained by one worker at a time, so a socket's
+// events keep their order; any idle worker takes the next socket with
+// work, so a handler that blocks holds up only its own socket.
 type workerPool struct {
-	seed   maphash.Seed
-	queues []chan func()
-	wg     sync.WaitGroup
+	ready chan *Socket // sockets with queued work, each at most once
+	wg    sync.WaitGroup
+}
+
+// socketQueue is a socket's pending handler calls (guarded by its mu).
+type socketQueue struct {
+	mu      sync.Mutex
+	fns     []func()
+	running bool // queued on ready or being drained
 }
 
 func newWorkerPool(n int) *workerPool {
-	p := &workerPool{seed: maphash.MakeSeed(), queues: make([]chan func(), n)}
-	for i := range p.queues {
-		q := make(chan func(), 1024)
-		p.queues[i] = q
+	p := &workerPool{ready: make(chan *Socket, 1024)}
+	for i := 0; i < n; i++ {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			for fn := range q {
-				fn()
+			for s := range p.ready {
+				p.drain(s)
 			}
 		}()
 	}
@@ -31,17 +35,37 @@ func newWorkerPool(n int) *workerPool {
 }
 
 func (p *workerPool) submit(s *Socket, fn func()) {
-	ptr := uintptr(unsafe.Pointer(s))
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(ptr >> (8 * i))
+	q := &s.work
+	q.mu.Lock()
+	q.fns = append(q.fns, fn)
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if start {
+		p.ready <- s
 	}
-	p.queues[maphash.Bytes(p.seed, b[:])%uint64(len(p.queues))] <- fn
+}
+
+// drain runs s's queued calls until the queue is empty.
+func (p *workerPool) drain(s *Socket) {
+	q := &s.work
+	for {
+		q.mu.Lock()
+		if len(q.fns) == 0 {
+			q.running = false
+			q.fns = nil
+			q.mu.Unlock()
+			return
+		}
+		fn := q.fns[0]
+		q.fns[0] = nil
+		q.fns = q.fns[1:]
+		q.mu.Unlock()
+		fn()
+	}
 }
 
 func (p *workerPool) close() {
-	for _, q := range p.queues {
-		close(q)
-	}
+	close(p.ready)
 	p.wg.Wait()
 }

@@ -55,7 +55,7 @@ func TestWorkersKeepOrderAndDoNotBlockTheLoop(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		for i := 0; i < 200; i++ {
-			if err := other.Timeout(5 * time.Second).Emit("n", i); err != nil {
+			if err := other.Timeout(5*time.Second).Emit("n", i); err != nil {
 				done <- err
 				return
 			}
