@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/sioloop/sioloop/internal/golden"
 )
 
 // Replays of the golden captures of the Node.js reference
@@ -405,7 +406,7 @@ func synthesize(t testing.TB, where string, b *gBody, binary bool) []byte {
 			}
 			return out
 		}
-		return unrender(b.Text)
+		return golden.Unrender(b.Text)
 	}
 	if binary {
 		out := make([]byte, b.Len)
@@ -417,7 +418,7 @@ func synthesize(t testing.TB, where string, b *gBody, binary bool) []byte {
 		}
 		return out
 	}
-	pre, suf := unrender(b.Prefix), unrender(b.Suffix)
+	pre, suf := golden.Unrender(b.Prefix), golden.Unrender(b.Suffix)
 	if len(pre) == 0 || len(pre)+len(suf) > b.Len {
 		t.Fatalf("%s: cannot synthesize body %s", where, b)
 	}

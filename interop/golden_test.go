@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sioloop/sioloop/internal/golden"
 )
 
 // A reader of the golden captures (see testdata/golden/README.md for the
@@ -86,7 +88,7 @@ func (b *gBody) Bytes() ([]byte, bool) {
 	if b.Len >= 0 {
 		return nil, false
 	}
-	return unrender(b.Text), true
+	return golden.Unrender(b.Text), true
 }
 
 // matches compares the rendering of an actual (normalised) body.
@@ -351,29 +353,6 @@ func (ex *exchange) wsEvents(t testing.TB) []wsEvent {
 	return out
 }
 
-// unrender inverts render.
-func unrender(s string) []byte {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			if s[i+1] == '\\' {
-				b = append(b, '\\')
-				i++
-				continue
-			}
-			if s[i+1] == 'x' && i+3 < len(s) {
-				if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
-					b = append(b, byte(v))
-					i += 3
-					continue
-				}
-			}
-		}
-		b = append(b, s[i])
-	}
-	return b
-}
-
 // ---- normalisation ----
 
 // normaliser maps real ids to the capture's placeholders and back.
@@ -618,8 +597,8 @@ func TestGoldenParse(t *testing.T) {
 	}
 	// Round trip of the byte notation.
 	for _, s := range []string{`4caf\xc3\xa9`, `a\\b`, `\x1e`, `plain`} {
-		if got := render(unrender(s)); got != s {
-			t.Errorf("render(unrender(%q)) = %q", s, got)
+		if got := render(golden.Unrender(s)); got != s {
+			t.Errorf("render(golden.Unrender(%q)) = %q", s, got)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gobwas/ws"
+	"github.com/sioloop/sioloop/internal/golden"
 )
 
 // The files in testdata/golden are captures of the Node.js reference server
@@ -81,7 +82,7 @@ func readGolden(t *testing.T, name string) (profile string, secs []section) {
 			hx, _, _ := strings.Cut(body, "   (")
 			l.payload = unhex(t, hx)
 		case "text":
-			l.payload = expand(t, unrender(strings.ReplaceAll(body, "<SID>", strings.Repeat("A", 20))), size, false)
+			l.payload = expand(t, golden.Unrender(strings.ReplaceAll(body, "<SID>", strings.Repeat("A", 20))), size, false)
 		case "binary", "pong":
 			if size < 0 {
 				l.payload = unhex(t, body)
@@ -95,7 +96,7 @@ func readGolden(t *testing.T, name string) (profile string, secs []section) {
 		case "close":
 			if c := reClose.FindStringSubmatch(body); c != nil {
 				l.code, _ = strconv.Atoi(c[1])
-				l.payload = append([]byte{byte(l.code >> 8), byte(l.code)}, unrender(c[2])...)
+				l.payload = append([]byte{byte(l.code >> 8), byte(l.code)}, golden.Unrender(c[2])...)
 			} else if body != "(no status code)" {
 				t.Fatalf("%s:%d: unknown close line %q", name, no, body)
 			}
@@ -106,29 +107,6 @@ func readGolden(t *testing.T, name string) (profile string, secs []section) {
 		t.Fatal(err)
 	}
 	return profile, secs
-}
-
-// unrender reverses the capture's byte rendering: `\\` and `\xHH` escapes.
-func unrender(s string) []byte {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			if s[i+1] == '\\' {
-				b = append(b, '\\')
-				i++
-				continue
-			}
-			if s[i+1] == 'x' && i+3 < len(s) {
-				if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
-					b = append(b, byte(v))
-					i += 3
-					continue
-				}
-			}
-		}
-		b = append(b, s[i])
-	}
-	return b
 }
 
 // expand rebuilds an abbreviated payload "<start>...<end>" of size bytes: the
@@ -308,8 +286,8 @@ func TestGoldenServerFrames(t *testing.T) {
 
 func TestUnrender(t *testing.T) {
 	for in, want := range map[string]string{`4caf\xc3\xa9`: "4caf\xc3\xa9", `a\\b`: `a\b`, `\x1e`: "\x1e", `\x`: `\x`} {
-		if got := string(unrender(in)); got != want {
-			t.Errorf("unrender(%q) = %q, want %q", in, got, want)
+		if got := string(golden.Unrender(in)); got != want {
+			t.Errorf("golden.Unrender(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := hex.EncodeToString(expand(t, []byte("\x00\x01...\xfe\xff"), 256, true)); got[:4] != "0001" || got[508:] != "feff" {

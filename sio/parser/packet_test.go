@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/sioloop/sioloop/internal/golden"
 )
 
 // refCase is a Socket.IO packet and what socket.io-parser 4.2.7 (the
@@ -582,29 +584,6 @@ func goldenDir() string {
 
 var goldenLineRe = regexp.MustCompile(`^(?:\[[^\]]+\] )?([<>]) (ws text|body): (.*)$`)
 
-// goldenUnescape undoes the captures' byte rendering (\\ and \xHH).
-func goldenUnescape(s string) []byte {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			if s[i+1] == '\\' {
-				b = append(b, '\\')
-				i++
-				continue
-			}
-			if s[i+1] == 'x' && i+3 < len(s) {
-				if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
-					b = append(b, byte(v))
-					i += 3
-					continue
-				}
-			}
-		}
-		b = append(b, s[i])
-	}
-	return b
-}
-
 // TestGoldenFiles reads the captures themselves: every Socket.IO packet in
 // them (WebSocket text frames and polling records that are Engine.IO
 // messages) must parse, except the ones the reference rejected, and must
@@ -631,7 +610,7 @@ func TestGoldenFiles(t *testing.T) {
 			if m == nil || strings.HasPrefix(m[3], "(") {
 				continue // not a message, or an abbreviated one
 			}
-			recs := [][]byte{goldenUnescape(m[3])}
+			recs := [][]byte{golden.Unrender(m[3])}
 			if m[2] == "body" {
 				recs = bytes.Split(recs[0], []byte{0x1e})
 			}
