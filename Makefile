@@ -5,7 +5,9 @@ FUZZTIME  ?= 20s
 NODE_DEPS := interop/node_modules/.installed
 CHROMIUM  := /usr/bin/chromium
 
-.PHONY: test lint vet fmtcheck deps chromium bench fuzz run conformance clean
+BENCH_OUT ?= results/compare
+
+.PHONY: test lint vet fmtcheck deps chromium bench microbench fuzz run conformance clean
 
 ## test: everything CI runs — lint, then unit + interop tests under -race.
 test: lint deps
@@ -33,8 +35,15 @@ fmtcheck:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## bench: Go micro-benchmarks with allocation counts.
-bench:
+## bench: the headline comparison (bench/compare): sioloop against Node.js socket.io, zishang520 and the
+## gnet floor, every workload of BENCH.md, server pinned on CPU 0 and siobench on CPU 1, fresh server per
+## run, order alternated, 3 rounds, ~12 min. FULL=1 (~1 h): BENCH.md's message counts, 10 s windows, 5 rounds.
+## Tables in $(BENCH_OUT)/results.md, every run in results.json and raw/, SVG charts in charts/.
+bench: $(NODE_DEPS)
+	$(GO) run ./bench/compare -out $(BENCH_OUT) $(if $(FULL),-full)
+
+## microbench: Go micro-benchmarks with allocation counts.
+microbench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## fuzz: run every Fuzz target for FUZZTIME each.

@@ -155,6 +155,9 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	row(w, "client", fmt.Sprintf("%s · %d core(s)", cpu, cl.Cores))
 	if s := r.Server; s != nil {
 		line := fmt.Sprintf("pid %d · CPU %.0f%% of a core", s.PID, s.Percent)
+		if s.CPU > 0 {
+			line += fmt.Sprintf(" (%.0f%% kernel)", 100*s.SysCPU/s.CPU)
+		}
 		if s.PerOp > 0 {
 			line += fmt.Sprintf(" · %.2f µs per %s", s.PerOp, opSingular(r))
 		}

@@ -31,6 +31,9 @@ func ProcessCPU() int64 { return 0 }
 // PidCPU is not measured outside Linux.
 func PidCPU(pid int) int64 { return -1 }
 
+// PidCPUSplit is not measured outside Linux.
+func PidCPUSplit(pid int) (user, sys int64) { return -1, -1 }
+
 // PidRSS is not measured outside Linux.
 func PidRSS(pid int) int64 { return -1 }
 

@@ -142,7 +142,9 @@ type ClientStats struct {
 // server in a child process) during the window.
 type ServerStats struct {
 	PID          int     `json:"pid"`
-	CPU          float64 `json:"cpu_s"`
+	CPU          float64 `json:"cpu_s"`  // user+sys
+	UserCPU      float64 `json:"user_s"` // of which user space
+	SysCPU       float64 `json:"sys_s"`  // of which kernel
 	Percent      float64 `json:"cpu_pct"`
 	PerOp        float64 `json:"cpu_per_op_us"`
 	RSSBeforeKiB int64   `json:"rss_before_kib"`

@@ -176,9 +176,9 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.Conns.RSSBeforeKiB, res.Conns.HeapBefore = PidRSS(0), int64(ms.HeapAlloc)
-	cpuBorn, srvBorn := ProcessCPU(), int64(-1)
+	cpuBorn, srvBorn := ProcessCPU(), noCPU
 	if c.ServerPID > 0 {
-		srvBorn = PidCPU(c.ServerPID)
+		srvBorn = pidTimes(c.ServerPID)
 		res.Server = &ServerStats{PID: c.ServerPID, RSSBeforeKiB: PidRSS(c.ServerPID)}
 	}
 
@@ -207,13 +207,13 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 		}
 		if !sleep(5 * time.Millisecond) {
 			stopAll()
-			return rn.result(res, hooks, 0, 0, 0, 0)
+			return rn.result(res, hooks, 0, 0, 0, srvBorn)
 		}
 	}
 	up := int(rn.Snapshot().Up)
 	res.Client.ConnectCPU = float64(ProcessCPU()-cpuBorn) / 1e9
-	if srvBorn >= 0 && r.noTraffic && c.Mode != ModeHold {
-		res.Server.CPU = float64(PidCPU(c.ServerPID)-srvBorn) / 1e9
+	if srvBorn.ok() && r.noTraffic && c.Mode != ModeHold {
+		res.Server.setCPU(srvBorn, pidTimes(c.ServerPID))
 		res.Server.RSSAfterKiB = PidRSS(c.ServerPID)
 	}
 	runtime.ReadMemStats(&ms)
@@ -222,7 +222,7 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 		// nothing connected: nothing to measure (the errors say why)
 		stopAll()
 		rn.phase.Store("done")
-		return rn.result(res, hooks, 0, 0, -1, -1)
+		return rn.result(res, hooks, 0, 0, -1, noCPU)
 	}
 	now := int64(0)
 	if hooks.Connected != nil {
@@ -250,12 +250,12 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 	rn.phase.Store("warmup")
 	if d := time.Duration(sc.start - r.clock.Now()); d > 0 && !sleep(d) {
 		stopAll() // cancelled during the warmup: no window
-		return rn.result(res, hooks, 0, 0, -1, -1)
+		return rn.result(res, hooks, 0, 0, -1, noCPU)
 	}
 	rn.phase.Store("run")
-	cpu0, srv0 := ProcessCPU(), int64(-1)
+	cpu0, srv0 := ProcessCPU(), noCPU
 	if c.ServerPID > 0 && (!r.noTraffic || c.Mode == ModeHold) {
-		srv0 = PidCPU(c.ServerPID)
+		srv0 = pidTimes(c.ServerPID)
 	}
 	end := sc.end
 	fan := c.Scenario == ScenarioBroadcast || c.Scenario == ScenarioRooms || c.Scenario == ScenarioCustom
@@ -287,9 +287,9 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 		}
 	}
 	cpu1 := ProcessCPU()
-	var srv1 int64 = -1
-	if srv0 >= 0 {
-		srv1 = PidCPU(c.ServerPID)
+	srv1 := noCPU
+	if srv0.ok() {
+		srv1 = pidTimes(c.ServerPID)
 	}
 
 	// Drain: outstanding replies and deliveries, bounded by Drain.
@@ -319,23 +319,23 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 	stopAll()
 	rn.phase.Store("done")
 	res.Client.CPU = float64(cpu1-cpu0) / 1e9
-	if srv0 >= 0 && srv1 >= 0 && res.Server != nil {
-		res.Server.CPU = float64(srv1-srv0) / 1e9
+	if srv0.ok() && srv1.ok() && res.Server != nil {
+		res.Server.setCPU(srv0, srv1)
 		res.Server.RSSAfterKiB = PidRSS(c.ServerPID)
 	}
-	return rn.result(res, hooks, sc.start, end, -1, -1)
+	return rn.result(res, hooks, sc.start, end, -1, noCPU)
 }
 
 // result assembles the Result from the loops' stats (after they exited).
-// cpu0/srv0 >= 0 means the window was cut short: read the CPU now.
-func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0, srv0 int64) (*Result, error) {
+// cpu0 > 0 / srv0.ok() means the window was cut short: read the CPU now.
+func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 cpuTimes) (*Result, error) {
 	r := rn.r
 	c := &r.cfg
 	if cpu0 > 0 {
 		res.Client.CPU = float64(ProcessCPU()-cpu0) / 1e9
 	}
-	if srv0 >= 0 && res.Server != nil {
-		res.Server.CPU = float64(PidCPU(c.ServerPID)-srv0) / 1e9
+	if srv0.ok() && res.Server != nil {
+		res.Server.setCPU(srv0, pidTimes(c.ServerPID))
 		res.Server.RSSAfterKiB = PidRSS(c.ServerPID)
 	}
 	res.Tool, res.Schema = "siobench", SchemaVersion
@@ -525,4 +525,26 @@ func (r *run) appendReqLine(b []byte, method, transport, sid string) []byte {
 	b = append(b, r.tgt.host...)
 	b = append(b, "\r\nUser-Agent: siobench\r\n"...)
 	return b
+}
+
+// cpuTimes is a process's user and system CPU time (ns); negative when not read.
+type cpuTimes struct{ user, sys int64 }
+
+var noCPU = cpuTimes{-1, -1}
+
+func (t cpuTimes) ok() bool { return t.user >= 0 }
+
+func pidTimes(pid int) cpuTimes {
+	u, s := PidCPUSplit(pid)
+	return cpuTimes{u, s}
+}
+
+// setCPU records the server's CPU between two readings.
+func (s *ServerStats) setCPU(from, to cpuTimes) {
+	if !to.ok() {
+		return
+	}
+	s.UserCPU = float64(to.user-from.user) / 1e9
+	s.SysCPU = float64(to.sys-from.sys) / 1e9
+	s.CPU = s.UserCPU + s.SysCPU
 }

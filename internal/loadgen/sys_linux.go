@@ -128,24 +128,34 @@ func Cores() int {
 // PidCPU returns the user+sys CPU time of process pid in ns (from
 // /proc/pid/stat), or -1.
 func PidCPU(pid int) int64 {
+	u, s := PidCPUSplit(pid)
+	if u < 0 {
+		return -1
+	}
+	return u + s
+}
+
+// PidCPUSplit returns the user and the system CPU time of process pid in ns
+// (from /proc/pid/stat), or -1, -1.
+func PidCPUSplit(pid int) (user, sys int64) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return -1
+		return -1, -1
 	}
 	// the command may contain spaces: fields start after the last ')'
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return -1
+		return -1, -1
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
-		return -1
+		return -1, -1
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	const hz = 100 // USER_HZ on Linux
-	return (ut + st) * (1e9 / hz)
+	return ut * (1e9 / hz), st * (1e9 / hz)
 }
 
 // PidRSS returns VmRSS of process pid (0 = self) in KiB, or -1.
