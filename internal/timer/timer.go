@@ -80,10 +80,9 @@ func (w *Wheel) now() int64 { return int64(time.Since(w.start) / w.tick) }
 
 // Schedule (re)arms n to fire after d. Any goroutine.
 func (w *Wheel) Schedule(n *Node, d time.Duration) {
-	ticks := int64((d + w.tick - 1) / w.tick)
-	if ticks < 1 {
-		ticks = 1
-	}
+	// now() is the tick in progress, already partly gone: one more tick
+	// makes a timer fire late by less than a tick, never early.
+	ticks := int64((d+w.tick-1)/w.tick) + 1
 	when := w.now() + ticks
 	sh := n.shard
 	if sh == nil {
