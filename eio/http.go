@@ -2,6 +2,7 @@ package eio
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 
 	"github.com/gobwas/ws"
@@ -141,7 +142,7 @@ func (s *Server) transportAllowed(t []byte) bool {
 
 func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bool, hdr []HeaderField) {
 	ss := s.newSession(r, protocol, isWS)
-	ss.extra = append(append(make([]HeaderField, 0, len(hdr)+1), hdr...), hdrNoStore)
+	ss.extra = s.sessionHeaders(hdr)
 	if isWS {
 		c, err := w.Upgrade(wsTransport{ss}, hdr)
 		if err != nil {
@@ -188,6 +189,25 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 	}
 	w.Respond(&Response{Status: 200, ContentType: ct, Header: h, Body: body})
 }
+
+// sessionHeaders returns the headers of a session's polling answers
+// (cache-control and the CORS headers of its handshake). Sessions whose
+// headers are the same share one read-only slice: no allocation.
+func (s *Server) sessionHeaders(cors []HeaderField) []HeaderField {
+	if len(cors) == 0 {
+		return extraNoStore
+	}
+	if p := s.sharedExtra.Load(); p != nil && slices.Equal((*p)[:len(*p)-1], cors) {
+		return *p
+	}
+	h := append(append(make([]HeaderField, 0, len(cors)+1), cors...), hdrNoStore)
+	if c := s.opts.CORS; c != nil && len(c.Origins) == 1 && c.Origins[0] == "*" {
+		s.sharedExtra.Store(&h) // the same for every request
+	}
+	return h
+}
+
+var extraNoStore = []HeaderField{hdrNoStore}
 
 func cookieValue(ck *CookieOptions, sid string) string {
 	v := ck.Name + "=" + sid + "; Path=" + ck.Path

@@ -25,6 +25,8 @@ type Server struct {
 	onConn func(*Session)
 	hooks  Hooks
 	comp   compressors
+	// sharedExtra caches the polling headers every session shares (CORS "*").
+	sharedExtra atomic.Pointer[[]HeaderField]
 
 	openPrefix []byte // `{"sid":"`
 	openSuffix []byte // `","upgrades":[...],...}` for polling handshakes

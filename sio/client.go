@@ -24,13 +24,11 @@ type client struct {
 	joining map[string]bool // CONNECTs waiting for middlewares
 	closed  bool
 
-	bin parser.Assembler // BINARY_* packet waiting for its attachments
+	bin *parser.Assembler // BINARY_* packet waiting for its attachments (made on first use)
 }
 
 func (s *Server) onEngineConnection(sess *eio.Session) {
 	c := &client{srv: s, sess: sess}
-	c.bin.MaxAttachments = s.opts.MaxAttachments
-	c.bin.MaxBytes = s.eio.Options().MaxPayload
 	c.tm.Init(c)
 	s.wheel.Schedule(&c.tm, s.opts.ConnectTimeout)
 	sess.SetHandler(c)
@@ -53,6 +51,10 @@ func (c *client) forceClose() { c.sess.Close() }
 // OnMessage implements eio.SessionHandler.
 func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 	if binary {
+		if c.bin == nil {
+			c.forceClose() // an attachment nobody announced
+			return
+		}
 		done, err := c.bin.Add(data)
 		if err != nil {
 			c.forceClose()
@@ -65,12 +67,17 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 		return
 	}
 	p, err := parser.ParsePacket(data)
-	if err != nil || c.bin.Pending() {
-		c.bin.Reset()
+	if err != nil || c.bin != nil && c.bin.Pending() {
+		if c.bin != nil {
+			c.bin.Reset()
+		}
 		c.forceClose()
 		return
 	}
 	if p.Type.Binary() {
+		if c.bin == nil {
+			c.bin = &parser.Assembler{MaxAttachments: c.srv.opts.MaxAttachments, MaxBytes: c.srv.eio.Options().MaxPayload}
+		}
 		if err := c.bin.Start(&p); err != nil {
 			c.forceClose()
 		}

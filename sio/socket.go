@@ -3,6 +3,7 @@ package sio
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,7 +93,7 @@ type Socket struct {
 	mu           sync.Mutex
 	connected    bool
 	recovered    bool
-	handlers     map[string]*handlerEntry
+	handlers     []handlerEntry // few per socket: a slice is smaller and faster than a map
 	anyIn        []AnyHandler
 	anyOut       []AnyHandler
 	onDisconnect []func(reason string)
@@ -136,21 +137,19 @@ func (s *Socket) Recovered() bool { return s.recovered }
 func (s *Socket) On(event string, h EventHandler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.handlers == nil {
-		s.handlers = make(map[string]*handlerEntry)
+	for i := range s.handlers {
+		if s.handlers[i].name == event {
+			s.handlers[i].fns = append(s.handlers[i].fns, h)
+			return
+		}
 	}
-	e := s.handlers[event]
-	if e == nil {
-		e = &handlerEntry{name: event}
-		s.handlers[event] = e
-	}
-	e.fns = append(e.fns, h)
+	s.handlers = append(s.handlers, handlerEntry{name: event, fns: []EventHandler{h}})
 }
 
 // Off removes every handler of event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers = slices.DeleteFunc(s.handlers, func(e handlerEntry) bool { return e.name == event })
 	s.mu.Unlock()
 }
 

@@ -45,14 +45,19 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 	ev.acked = false
 
 	s.mu.Lock()
-	entry := s.handlers[string(name)]
+	var fns []EventHandler
+	ev.name = ""
+	for i := range s.handlers {
+		if s.handlers[i].name == string(name) {
+			ev.name, fns = s.handlers[i].name, s.handlers[i].fns
+			break
+		}
+	}
 	anyIn := s.anyIn
 	mws := s.packetMws
 	s.mu.Unlock()
-	if entry != nil {
-		ev.name = entry.name
-	} else {
-		ev.name = string(name)
+	if ev.name == "" {
+		ev.name = string(name) // no handler: only catch-alls see it
 	}
 	for _, mw := range mws {
 		if err := mw(ev); err != nil {
@@ -62,10 +67,8 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 	for _, h := range anyIn {
 		h(ev.name, ev.RawArgs())
 	}
-	if entry != nil {
-		for _, fn := range entry.fns {
-			fn(ev)
-		}
+	for _, fn := range fns {
+		fn(ev)
 	}
 	ev.Socket = nil
 	ev.Reset()
