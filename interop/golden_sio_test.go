@@ -1,12 +1,10 @@
 package interop
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -116,39 +114,15 @@ var refapp struct {
 }
 
 // buildRefapp compiles examples/refapp once per test run, next to the
-// conformance binary and with the same -race choice (see buildOurs).
+// conformance binary and with the same -race choice (see buildExample).
 func buildRefapp(t testing.TB) string {
 	t.Helper()
 	refapp.once.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			refapp.err = fmt.Errorf("go command not found: %w", err)
-			return
-		}
-		dir := env.buildTmp
-		if dir == "" {
+		if env.buildTmp == "" {
 			refapp.err = fmt.Errorf("no build directory (SIOLOOP_SKIP_OURS=1?)")
 			return
 		}
-		bin := filepath.Join(dir, "refapp")
-		args := []string{"build", "-o", bin}
-		race := raceEnabled
-		if v := os.Getenv("SIOLOOP_INTEROP_SERVER_RACE"); v != "" {
-			race = v == "1"
-		}
-		if race {
-			args = append(args, "-race")
-		}
-		args = append(args, "./examples/refapp")
-		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, goBin, args...)
-		cmd.Dir = env.repoRoot
-		if out, err := cmd.CombinedOutput(); err != nil {
-			refapp.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-			return
-		}
-		refapp.bin = bin
+		refapp.bin, refapp.err = buildExample(env.buildTmp, "refapp")
 	})
 	if refapp.err != nil {
 		t.Fatalf("examples/refapp does not build: %v", refapp.err)

@@ -114,7 +114,7 @@ func setup() error {
 	// Build in the background: Node-only tests start meanwhile.
 	go func() {
 		defer close(env.buildDone)
-		env.oursBin, env.buildErr = buildOurs(env.buildTmp)
+		env.oursBin, env.buildErr = buildExample(env.buildTmp, "conformance")
 	}()
 	return nil
 }
@@ -136,14 +136,14 @@ func findNode() (string, error) {
 	return node, nil
 }
 
-// buildOurs compiles examples/conformance once per test run, with -race
-// when the test binary has it (override: SIOLOOP_INTEROP_SERVER_RACE=0|1).
-func buildOurs(dir string) (string, error) {
+// buildExample compiles ./examples/<name> into dir, with -race when the
+// test binary has it (override: SIOLOOP_INTEROP_SERVER_RACE=0|1).
+func buildExample(dir, name string) (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("go command not found: %w", err)
 	}
-	bin := filepath.Join(dir, "conformance")
+	bin := filepath.Join(dir, name)
 	args := []string{"build", "-o", bin}
 	race := raceEnabled
 	if v := os.Getenv("SIOLOOP_INTEROP_SERVER_RACE"); v != "" {
@@ -152,7 +152,7 @@ func buildOurs(dir string) (string, error) {
 	if race {
 		args = append(args, "-race")
 	}
-	args = append(args, "./examples/conformance")
+	args = append(args, "./examples/"+name)
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goBin, args...)
