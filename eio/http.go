@@ -166,6 +166,7 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 		if p := s.opts.InitialPacket; p != nil {
 			ss.sendLocked(Packet{Type: PacketMessage, Data: p})
 		}
+		ss.setWSLocked(ss.ws) // from now on broadcasts may write directly
 		return
 	}
 	body := ss.appendPollPacket(nil, Packet{Type: PacketOpen, Data: open}, false)

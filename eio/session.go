@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -57,6 +58,11 @@ type Session struct {
 	id        string
 	handler   SessionHandler
 	handshake *Handshake
+	// direct is set while the session is open on a WebSocket with the
+	// Engine.IO 4 framing; ws is then fixed, and Direct reads it without
+	// the lock.
+	direct atomic.Bool
+	ws     WSConn // current WebSocket transport (beside direct: one cache line for a broadcast)
 
 	mu        sync.Mutex
 	state     sessionState
@@ -66,7 +72,6 @@ type Session struct {
 	probed    bool // 3probe sent
 	pushed    bool // the pong deadline was pushed since the last ping
 	phase     hbPhase
-	ws        WSConn         // current WebSocket transport
 	probe     WSConn         // WebSocket being upgraded to
 	poll      ResponseWriter // held polling GET
 	upload    ResponseWriter // POST whose body is arriving
@@ -173,17 +178,25 @@ func (s *Session) Writable() bool {
 	return s.poll != nil
 }
 
-// SendRaw sends pre-encoded WebSocket frames when the session is on
-// WebSocket and returns true; it returns false (and sends nothing) on
-// polling, where the caller falls back to Send. Any goroutine.
-func (s *Session) SendRaw(frames []byte) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != stateOpen || !s.websocket {
-		return false
+// Direct returns the session's WebSocket connection while the session is
+// open on WebSocket with Engine.IO 4 framing, else nil (polling, an
+// upgrade in progress, v3, closing): pre-encoded frames written to it
+// directly keep their order with the session's other packets. It takes no
+// lock. Any goroutine.
+func (s *Session) Direct() WSConn {
+	if s.direct.Load() {
+		return s.ws
 	}
-	s.ws.WriteRaw(frames)
-	return true
+	return nil
+}
+
+// setWSLocked makes c the session's transport.
+func (s *Session) setWSLocked(c WSConn) {
+	s.ws = c
+	s.websocket = true
+	if s.protocol == 4 && s.state == stateOpen {
+		s.direct.Store(true)
+	}
 }
 
 var (
@@ -279,6 +292,7 @@ func (s *Session) closeWith(reason string, graceful bool) {
 		// Polling with no GET to answer: the next GET carries the close
 		// packet; give up on it after pingTimeout.
 		s.state = stateClosing
+		s.direct.Store(false)
 		s.closeReason = reason
 		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingTimeout)
 		s.mu.Unlock()
@@ -298,6 +312,7 @@ func (s *Session) closeWith(reason string, graceful bool) {
 // and tells the handler.
 func (s *Session) finishLocked(graceful bool) {
 	s.state = stateClosed
+	s.direct.Store(false)
 	s.srv.wheel.Stop(&s.hb)
 	s.srv.wheel.Stop(&s.upgrade)
 	if s.probe != nil {

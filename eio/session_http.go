@@ -323,6 +323,7 @@ func (t probeTransport) OnMessage(c WSConn, binary bool, data []byte) {
 		if s.queued > 0 {
 			s.drainQueueToWSLocked()
 		}
+		s.setWSLocked(c)
 		if s.state == stateClosing {
 			// The server closed the session during the upgrade: finish
 			// the close on the new transport, as the reference does.

@@ -11,6 +11,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/sioloop/sioloop/broadcast"
 	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/internal/timer"
 	"github.com/sioloop/sioloop/wsframe"
@@ -43,6 +44,25 @@ func (l *evloop) markDirty(c *conn) {
 	// Inside a pass the loop flushes when the pass ends; otherwise post one
 	// task (one per loop per batch, not per connection). The pass flag is
 	// cleared before the final flush, so one of the two always sees c.
+	if first && !l.inPass.Load() {
+		if err := l.el.Execute(context.Background(), l.flushTask); err != nil {
+			l.srv.logf("loop: execute: %v", err)
+		}
+	}
+}
+
+// Schedule implements broadcast.Loop: the connections were queued by
+// Enqueue with their dirty mark taken. Any goroutine.
+func (l *evloop) Schedule(conns []broadcast.Conn) {
+	if len(conns) == 0 {
+		return
+	}
+	l.mu.Lock()
+	first := len(l.dirty) == 0
+	for _, bc := range conns {
+		l.dirty = append(l.dirty, bc.(*conn))
+	}
+	l.mu.Unlock()
 	if first && !l.inPass.Load() {
 		if err := l.el.Execute(context.Background(), l.flushTask); err != nil {
 			l.srv.logf("loop: execute: %v", err)
@@ -100,6 +120,7 @@ type conn struct {
 
 	mu         sync.Mutex
 	out        *bytebufferpool.ByteBuffer
+	held       *heldOutput // output queued before out, with shared frames
 	dirty      bool
 	closing    bool // close after the pending output; drop later writes
 	pending    bool // a request awaits its response
@@ -108,27 +129,128 @@ type conn struct {
 	dispatched bool // Respond called while the loop dispatches
 }
 
-// appendLocked appends to the output buffer under c.mu. A connection whose
-// pending output would pass MaxOutbound is a slow consumer: it is closed
-// and the bytes dropped.
-func (c *conn) appendLocked(b ...[]byte) {
-	if c.out == nil {
-		c.out = bytebufferpool.Get()
+// heldOutput is pending output that holds shared broadcast frames by
+// reference: sealed runs of the connection's own bytes and shared Frames,
+// in order, written with one writev before the connection's out buffer.
+type heldOutput struct {
+	segs  []heldSeg
+	bytes int
+	iov   [][]byte // scratch for the write
+}
+
+type heldSeg struct {
+	own    *bytebufferpool.ByteBuffer
+	shared *broadcast.Frames
+}
+
+var heldPool = sync.Pool{New: func() any { return new(heldOutput) }}
+
+// release drops the references and returns h to its pool.
+func (h *heldOutput) release() {
+	for i, sg := range h.segs {
+		if sg.own != nil {
+			bytebufferpool.Put(sg.own)
+		} else {
+			sg.shared.Release()
+		}
+		h.segs[i] = heldSeg{}
 	}
-	n := len(c.out.B) + int(c.backlog.Load())
+	h.segs = h.segs[:0]
+	h.bytes = 0
+	heldPool.Put(h)
+}
+
+// fitsLocked reports whether n more bytes of output stay within
+// MaxOutbound. A connection that would pass it is a slow consumer: its
+// pending output is dropped and it is closed (the caller marks it dirty).
+func (c *conn) fitsLocked(n int) bool {
+	n += int(c.backlog.Load())
+	if c.out != nil {
+		n += len(c.out.B)
+	}
+	if c.held != nil {
+		n += c.held.bytes
+	}
+	if n <= c.l.srv.cfg.MaxOutbound {
+		return true
+	}
+	if c.out != nil {
+		c.out.B = c.out.B[:0]
+	}
+	if c.held != nil {
+		c.held.release()
+		c.held = nil
+	}
+	c.closing = true
+	return false
+}
+
+// appendLocked appends to the output buffer under c.mu (dropped past
+// MaxOutbound, see fitsLocked).
+func (c *conn) appendLocked(b ...[]byte) {
+	n := 0
 	for _, p := range b {
 		n += len(p)
 	}
-	if n > c.l.srv.cfg.MaxOutbound {
-		c.out.B = c.out.B[:0]
-		c.closing = true
-		c.markLocked()
-		return
-	}
-	for _, p := range b {
-		c.out.B = append(c.out.B, p...)
+	if c.fitsLocked(n) {
+		if c.out == nil {
+			c.out = bytebufferpool.Get()
+		}
+		for _, p := range b {
+			c.out.B = append(c.out.B, p...)
+		}
 	}
 	c.markLocked()
+}
+
+// Enqueue implements broadcast.Conn. Any goroutine.
+func (c *conn) Enqueue(f *broadcast.Frames, volatile bool) broadcast.Loop {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return nil
+	}
+	if volatile && c.backlog.Load() != 0 {
+		// Dropped; a flush re-reads the backlog so the connection is seen
+		// writable again once the kernel drained it.
+		return c.claimLocked()
+	}
+	b := f.Bytes()
+	if c.fitsLocked(len(b)) {
+		if len(b) < broadcast.ShareThreshold {
+			if c.out == nil {
+				c.out = bytebufferpool.Get()
+			}
+			c.out.B = append(c.out.B, b...)
+		} else {
+			h := c.held
+			if h == nil {
+				h = heldPool.Get().(*heldOutput)
+				c.held = h
+			}
+			if c.out != nil && len(c.out.B) > 0 {
+				h.segs = append(h.segs, heldSeg{own: c.out})
+				h.bytes += len(c.out.B)
+				c.out = nil
+			}
+			f.Retain()
+			h.segs = append(h.segs, heldSeg{shared: f})
+			h.bytes += len(b)
+		}
+	}
+	return c.claimLocked()
+}
+
+// claimLocked takes c's dirty mark for a broadcast.Batch and unlocks c:
+// it returns c's loop when the caller must schedule c.
+func (c *conn) claimLocked() broadcast.Loop {
+	if c.dirty {
+		c.mu.Unlock()
+		return nil
+	}
+	c.dirty = true
+	c.mu.Unlock()
+	return c.l
 }
 
 func (c *conn) markLocked() {
@@ -143,13 +265,33 @@ func (c *conn) flush() {
 	c.mu.Lock()
 	buf := c.out
 	c.out = nil
+	held := c.held
+	c.held = nil
 	c.dirty = false
 	closing := c.closing
 	c.mu.Unlock()
-	if buf != nil {
+	if held != nil {
 		if c.state != stClosed {
-			_, _ = c.gc.Write(buf.B)
+			iov := held.iov[:0]
+			for _, sg := range held.segs {
+				if sg.own != nil {
+					iov = append(iov, sg.own.B)
+				} else {
+					iov = append(iov, sg.shared.Bytes())
+				}
+			}
+			if buf != nil {
+				iov = append(iov, buf.B)
+			}
+			_, _ = c.gc.Writev(iov) // gnet copies what the kernel did not take
+			clear(iov)
+			held.iov = iov[:0]
 		}
+		held.release()
+	} else if buf != nil && c.state != stClosed {
+		_, _ = c.gc.Write(buf.B)
+	}
+	if buf != nil {
 		bytebufferpool.Put(buf)
 	}
 	if c.state != stClosed {

@@ -16,7 +16,7 @@ type BroadcastOptions struct {
 // Adapter keeps the room membership of one namespace and fans packets out.
 // The in-memory MemoryAdapter is the default; a multi-node adapter (Redis)
 // wraps it and forwards broadcasts to other nodes. Methods are called from
-// any goroutine.
+// any goroutine; they neither change nor keep opts.
 type Adapter interface {
 	// AddAll adds s to rooms.
 	AddAll(s *Socket, rooms []string)
@@ -276,7 +276,10 @@ func (a *MemoryAdapter) collect(dst []*Socket, opts *BroadcastOptions) []*Socket
 
 // Broadcast implements Adapter.
 func (a *MemoryAdapter) Broadcast(p *Encoded, opts *BroadcastOptions) {
-	a.Apply(opts, func(s *Socket) { s.sendEncoded(p, opts.Volatile) })
+	srv := a.nsp.srv
+	b := srv.getBatch()
+	a.Apply(opts, func(s *Socket) { s.sendShared(p, opts.Volatile, b) })
+	srv.flushBatch(b)
 }
 
 // ServerSideEmit implements Adapter: there are no other nodes.

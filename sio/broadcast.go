@@ -12,25 +12,22 @@ import (
 // Every chaining method returns a new operator; the receiver is unchanged,
 // so operators can be kept and reused. Safe from any goroutine.
 type BroadcastOperator struct {
-	nsp      *Namespace
-	rooms    []string
-	except   []string
-	local    bool
-	volatile bool
-	timeout  time.Duration
+	nsp     *Namespace
+	opts    BroadcastOptions
+	timeout time.Duration
 }
 
 func (b *BroadcastOperator) clone() *BroadcastOperator {
 	c := *b
-	c.rooms = append([]string(nil), b.rooms...)
-	c.except = append([]string(nil), b.except...)
+	c.opts.Rooms = append([]string(nil), b.opts.Rooms...)
+	c.opts.Except = append([]string(nil), b.opts.Except...)
 	return &c
 }
 
 // To adds rooms (union).
 func (b *BroadcastOperator) To(rooms ...string) *BroadcastOperator {
 	c := b.clone()
-	c.rooms = append(c.rooms, rooms...)
+	c.opts.Rooms = append(c.opts.Rooms, rooms...)
 	return c
 }
 
@@ -40,21 +37,21 @@ func (b *BroadcastOperator) In(rooms ...string) *BroadcastOperator { return b.To
 // Except excludes the sockets of rooms.
 func (b *BroadcastOperator) Except(rooms ...string) *BroadcastOperator {
 	c := b.clone()
-	c.except = append(c.except, rooms...)
+	c.opts.Except = append(c.opts.Except, rooms...)
 	return c
 }
 
 // Local restricts the broadcast to this node.
 func (b *BroadcastOperator) Local() *BroadcastOperator {
 	c := b.clone()
-	c.local = true
+	c.opts.Local = true
 	return c
 }
 
 // Volatile lets the packet be dropped for sockets not ready for it.
 func (b *BroadcastOperator) Volatile() *BroadcastOperator {
 	c := b.clone()
-	c.volatile = true
+	c.opts.Volatile = true
 	return c
 }
 
@@ -66,10 +63,6 @@ func (b *BroadcastOperator) Timeout(d time.Duration) *BroadcastOperator {
 	c := b.clone()
 	c.timeout = d
 	return c
-}
-
-func (b *BroadcastOperator) options() *BroadcastOptions {
-	return &BroadcastOptions{Rooms: b.rooms, Except: b.except, Local: b.local, Volatile: b.volatile}
 }
 
 // MultiAckFunc, as the last argument of a broadcast Emit, collects the
@@ -97,8 +90,7 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 		return err
 	}
 	defer enc.release()
-	enc.shared = true
-	opts := b.options()
+	opts := &b.opts
 	if offset != "" {
 		b.nsp.srv.recovery.log(b.nsp.name, offset, opts, enc)
 	}
@@ -139,10 +131,9 @@ func (b *BroadcastOperator) emitWithAcks(event string, args []any, fn MultiAckFu
 		return err
 	}
 	defer enc.release()
-	enc.shared = true
 	col := &ackCollector{fn: fn}
 	var recipients []*Socket
-	b.nsp.adapter.Apply(b.options(), func(s *Socket) { recipients = append(recipients, s) })
+	b.nsp.adapter.Apply(&b.opts, func(s *Socket) { recipients = append(recipients, s) })
 	col.expected = len(recipients)
 	if col.expected == 0 {
 		fn(nil, nil)
@@ -155,9 +146,11 @@ func (b *BroadcastOperator) emitWithAcks(event string, args []any, fn MultiAckFu
 		col.tm.Init(col)
 		b.nsp.srv.wheel.Schedule(&col.tm, b.timeout)
 	}
+	batch := b.nsp.srv.getBatch()
 	for _, s := range recipients {
-		s.sendEncoded(enc, b.volatile)
+		s.sendShared(enc, b.opts.Volatile, batch)
 	}
+	b.nsp.srv.flushBatch(batch)
 	return nil
 }
 
@@ -202,18 +195,18 @@ func (c *ackCollector) OnTimer(*timer.Node) {
 // FetchSockets returns the matching local sockets.
 func (b *BroadcastOperator) FetchSockets() []*Socket {
 	var out []*Socket
-	b.nsp.adapter.Apply(b.options(), func(s *Socket) { out = append(out, s) })
+	b.nsp.adapter.Apply(&b.opts, func(s *Socket) { out = append(out, s) })
 	return out
 }
 
 // SocketsJoin makes the matching sockets join rooms.
 func (b *BroadcastOperator) SocketsJoin(rooms ...string) {
-	b.nsp.adapter.Apply(b.options(), func(s *Socket) { s.Join(rooms...) })
+	b.nsp.adapter.Apply(&b.opts, func(s *Socket) { s.Join(rooms...) })
 }
 
 // SocketsLeave makes the matching sockets leave rooms.
 func (b *BroadcastOperator) SocketsLeave(rooms ...string) {
-	b.nsp.adapter.Apply(b.options(), func(s *Socket) {
+	b.nsp.adapter.Apply(&b.opts, func(s *Socket) {
 		for _, r := range rooms {
 			s.Leave(r)
 		}

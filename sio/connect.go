@@ -34,7 +34,11 @@ func (c *client) connect(name string, auth []byte) {
 	s := &Socket{
 		nsp:       nsp,
 		client:    c,
+		sess:      c.sess,
 		handshake: &Handshake{eio: c.sess.Handshake(), Auth: auth},
+	}
+	if c.srv.pool != nil {
+		s.work = new(socketQueue)
 	}
 	if c.srv.recovery != nil && c.srv.recovery.restore(s, auth) {
 		s.recovered = true
@@ -121,9 +125,9 @@ func (c *client) finishConnect(s *Socket) {
 	b := c.srv.getBuf()
 	b.B = append(b.B, `{"sid":"`...)
 	b.B = append(b.B, s.id...)
-	if s.pid != "" {
+	if s.rec != nil {
 		b.B = append(b.B, `","pid":"`...)
-		b.B = append(b.B, s.pid...)
+		b.B = append(b.B, s.rec.pid...)
 	}
 	b.B = append(b.B, `"}`...)
 	s.sendControl(PacketConnect, b.B)

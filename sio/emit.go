@@ -6,6 +6,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/sioloop/sioloop/broadcast"
 	"github.com/sioloop/sioloop/sio/parser"
 	"github.com/sioloop/sioloop/wsframe"
 )
@@ -15,6 +16,21 @@ type pools struct {
 	bufs   bytebufferpool.Pool
 	encs   sync.Pool // *Encoded
 	events sync.Pool // *Event, scratch for handlers run on the loop
+	batch  sync.Pool // *broadcast.Batch
+}
+
+func (s *Server) getBatch() *broadcast.Batch {
+	b, _ := s.pools.batch.Get().(*broadcast.Batch)
+	if b == nil {
+		b = new(broadcast.Batch)
+	}
+	return b
+}
+
+// flushBatch schedules the batch's loops and returns it to the pool.
+func (s *Server) flushBatch(b *broadcast.Batch) {
+	b.Flush()
+	s.pools.batch.Put(b)
 }
 
 func (s *Server) getBuf() *bytebufferpool.ByteBuffer  { return s.pools.bufs.Get() }
@@ -27,36 +43,37 @@ type Encoded struct {
 	// Attachments are the binary attachments, sent after Packet.
 	Attachments [][]byte
 
-	shared bool // broadcast: build the WebSocket frames once
-	frames []byte
+	frames *broadcast.Frames // WebSocket form, built for broadcasts
 	buf    *bytebufferpool.ByteBuffer
 	srv    *Server // owner of the pools; nil for logged copies
 }
 
 // wsFrames returns the complete WebSocket frames of the packet (Engine.IO
 // v4): a text frame "4"+Packet, then one binary frame per attachment.
-// Built on first use; not safe for concurrent first use (a broadcast runs
-// on one goroutine).
-func (e *Encoded) wsFrames() []byte {
+// Built on first use, shared by reference; not safe for concurrent first
+// use (a broadcast runs on one goroutine).
+func (e *Encoded) wsFrames() *broadcast.Frames {
 	if e.frames == nil {
-		n := wsframe.HeaderSize(len(e.Packet)+1, false) + len(e.Packet) + 1
+		f := broadcast.NewFrames()
+		b := f.B()
+		*b = wsframe.AppendHeader(*b, wsframe.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(e.Packet) + 1)})
+		*b = append(*b, '4')
+		*b = append(*b, e.Packet...)
 		for _, a := range e.Attachments {
-			n += wsframe.HeaderSize(len(a), false) + len(a)
-		}
-		f := make([]byte, 0, n)
-		f = wsframe.AppendHeader(f, wsframe.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(e.Packet) + 1)})
-		f = append(f, '4')
-		f = append(f, e.Packet...)
-		for _, a := range e.Attachments {
-			f = wsframe.AppendFrame(f, ws.OpBinary, a)
+			*b = wsframe.AppendFrame(*b, ws.OpBinary, a)
 		}
 		e.frames = f
 	}
 	return e.frames
 }
 
-// release returns the packet to its server's pools.
+// release returns the packet to its server's pools; connections still
+// holding its frames keep them until written.
 func (e *Encoded) release() {
+	if e.frames != nil {
+		e.frames.Release()
+		e.frames = nil
+	}
 	srv := e.srv
 	if srv == nil {
 		return

@@ -46,10 +46,12 @@ type Namespace struct {
 	children sync.Map // *Namespace → struct{} (parents only)
 
 	adapter Adapter
+	all     BroadcastOperator // every socket; operators never change
 }
 
 func newNamespace(s *Server, name string, parent *Namespace) *Namespace {
 	n := &Namespace{srv: s, name: name, parent: parent, sockets: make(map[string]*Socket)}
+	n.all.nsp = n
 	if s.opts.Adapter != nil {
 		n.adapter = s.opts.Adapter(n)
 	} else {
@@ -123,7 +125,7 @@ func (n *Namespace) nextAckID() int64 { return n.ids.Add(1) - 1 }
 
 // --- broadcasting shortcuts ---
 
-func (n *Namespace) op() *BroadcastOperator { return &BroadcastOperator{nsp: n} }
+func (n *Namespace) op() *BroadcastOperator { return &n.all }
 
 // Emit sends an event to every socket of the namespace.
 func (n *Namespace) Emit(event string, args ...any) error { return n.op().Emit(event, args...) }

@@ -93,12 +93,13 @@ func (st *sessionStore) log(nsp string, offset string, opts *BroadcastOptions, e
 
 // save keeps the state of a socket that disconnected.
 func (st *sessionStore) save(s *Socket, reason string) {
-	if !recoverable[reason] || s.pid == "" {
+	if !recoverable[reason] || s.rec == nil {
 		return
 	}
-	ss := &savedSession{nsp: s.nsp.name, sid: s.id, pid: s.pid, rooms: s.Rooms(), data: s.Data, at: time.Now()}
+	pid := s.rec.pid
+	ss := &savedSession{nsp: s.nsp.name, sid: s.id, pid: pid, rooms: s.Rooms(), data: s.Data, at: time.Now()}
 	st.mu.Lock()
-	st.sessions[s.pid] = ss
+	st.sessions[pid] = ss
 	for pid, o := range st.sessions {
 		if time.Since(o.at) > st.maxAge {
 			delete(st.sessions, pid)
@@ -116,14 +117,14 @@ func (st *sessionStore) restore(s *Socket, auth []byte) bool {
 	}
 	_ = sonic.ConfigStd.Unmarshal(auth, &a)
 	if a.PID == "" || a.Offset == "" {
-		s.pid = newID()
+		s.rec = &socketRecovery{pid: newID()}
 		return false
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	ss := st.sessions[a.PID]
 	if ss == nil || ss.nsp != s.nsp.name || time.Since(ss.at) > st.maxAge {
-		s.pid = newID()
+		s.rec = &socketRecovery{pid: newID()}
 		return false
 	}
 	l := st.logs[s.nsp.name]
@@ -137,15 +138,15 @@ func (st *sessionStore) restore(s *Socket, auth []byte) bool {
 		}
 	}
 	if idx < 0 {
-		s.pid = newID()
+		s.rec = &socketRecovery{pid: newID()}
 		return false
 	}
 	delete(st.sessions, a.PID)
-	s.id, s.pid, s.Data = ss.sid, ss.pid, ss.data
-	s.restoreRooms = ss.rooms
+	s.id, s.Data = ss.sid, ss.data
+	s.rec = &socketRecovery{pid: ss.pid, restoreRooms: ss.rooms}
 	for _, p := range l.packets[idx+1:] {
 		if p.matches(ss.rooms) {
-			s.missed = append(s.missed, p.enc)
+			s.rec.missed = append(s.rec.missed, p.enc)
 		}
 	}
 	return true
@@ -171,12 +172,13 @@ func (p *loggedPacket) matches(rooms []string) bool {
 // replay rejoins the saved rooms and sends the missed packets (before the
 // CONNECT reply, as the reference does).
 func (st *sessionStore) replay(s *Socket) {
-	if len(s.restoreRooms) > 0 {
-		s.nsp.adapter.AddAll(s, s.restoreRooms)
-		s.restoreRooms = nil
+	r := s.rec
+	if len(r.restoreRooms) > 0 {
+		s.nsp.adapter.AddAll(s, r.restoreRooms)
+		r.restoreRooms = nil
 	}
-	for _, enc := range s.missed {
+	for _, enc := range r.missed {
 		s.sendEncoded(enc, false)
 	}
-	s.missed = nil
+	r.missed = nil
 }

@@ -83,27 +83,46 @@ type Socket struct {
 	id        string
 	nsp       *Namespace
 	client    *client
+	sess      *eio.Session // the client's: a broadcast reaches it in one hop
 	handshake *Handshake
-	pid       string // recovery session id
-
-	// set by a successful recovery, used once by finishConnect
-	restoreRooms []string
-	missed       []*Encoded
+	rec       *socketRecovery // connection state recovery only
+	work      *socketQueue    // Workers mode only
 
 	mu           sync.Mutex
 	connected    bool
 	recovered    bool
 	handlers     []handlerEntry // few per socket: a slice is smaller and faster than a map
-	anyIn        []AnyHandler
-	anyOut       []AnyHandler
 	onDisconnect []func(reason string)
-	onDisconning []func(reason string)
-	packetMws    []func(e *Event) error
 	acks         map[int64]*pendingAck
-	work         socketQueue // Workers mode only
+	hooks        *socketHooks // rarely used handlers, made on first use
 
 	// Data is free for the application (like socket.data).
 	Data any
+}
+
+// socketHooks are the handlers few applications set: kept apart, an idle
+// socket stays small.
+type socketHooks struct {
+	anyIn        []AnyHandler
+	anyOut       []AnyHandler
+	onDisconning []func(reason string)
+	packetMws    []func(e *Event) error
+}
+
+// hooksLocked returns s.hooks, made on first use. Under s.mu.
+func (s *Socket) hooksLocked() *socketHooks {
+	if s.hooks == nil {
+		s.hooks = new(socketHooks)
+	}
+	return s.hooks
+}
+
+// socketRecovery is the socket's connection state recovery: its private
+// id, and what a successful recovery restores once (finishConnect).
+type socketRecovery struct {
+	pid          string
+	restoreRooms []string
+	missed       []*Encoded
 }
 
 type handlerEntry struct {
@@ -156,35 +175,42 @@ func (s *Socket) Off(event string) {
 // OnAny registers a catch-all listener for incoming events.
 func (s *Socket) OnAny(h AnyHandler) {
 	s.mu.Lock()
-	s.anyIn = append(s.anyIn, h)
+	x := s.hooksLocked()
+	x.anyIn = append(x.anyIn, h)
 	s.mu.Unlock()
 }
 
 // PrependAny registers a catch-all listener that runs before the others.
 func (s *Socket) PrependAny(h AnyHandler) {
 	s.mu.Lock()
-	s.anyIn = append([]AnyHandler{h}, s.anyIn...)
+	x := s.hooksLocked()
+	x.anyIn = append([]AnyHandler{h}, x.anyIn...)
 	s.mu.Unlock()
 }
 
 // OffAny removes every catch-all listener.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyIn = nil
+	if s.hooks != nil {
+		s.hooks.anyIn = nil
+	}
 	s.mu.Unlock()
 }
 
 // OnAnyOutgoing registers a catch-all listener for outgoing events.
 func (s *Socket) OnAnyOutgoing(h AnyHandler) {
 	s.mu.Lock()
-	s.anyOut = append(s.anyOut, h)
+	x := s.hooksLocked()
+	x.anyOut = append(x.anyOut, h)
 	s.mu.Unlock()
 }
 
 // OffAnyOutgoing removes every outgoing catch-all listener.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
-	s.anyOut = nil
+	if s.hooks != nil {
+		s.hooks.anyOut = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -192,7 +218,8 @@ func (s *Socket) OffAnyOutgoing() {
 // handlers; a non-nil error drops the event.
 func (s *Socket) Use(mw func(e *Event) error) {
 	s.mu.Lock()
-	s.packetMws = append(s.packetMws, mw)
+	x := s.hooksLocked()
+	x.packetMws = append(x.packetMws, mw)
 	s.mu.Unlock()
 }
 
@@ -208,7 +235,8 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 // socket leaves its rooms.
 func (s *Socket) OnDisconnecting(fn func(reason string)) {
 	s.mu.Lock()
-	s.onDisconning = append(s.onDisconning, fn)
+	x := s.hooksLocked()
+	x.onDisconning = append(x.onDisconning, fn)
 	s.mu.Unlock()
 }
 
@@ -325,7 +353,7 @@ func (s *Socket) emitWait(ctx context.Context, timeout time.Duration, event stri
 // Broadcast returns an operator sending to every socket of the namespace
 // but this one.
 func (s *Socket) Broadcast() *BroadcastOperator {
-	return &BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
+	return &BroadcastOperator{nsp: s.nsp, opts: BroadcastOptions{Except: []string{s.id}}}
 }
 
 // To returns an operator sending to rooms, without this socket.
@@ -339,7 +367,7 @@ func (s *Socket) Except(rooms ...string) *BroadcastOperator { return s.Broadcast
 
 // Volatile returns an emitter whose packets may be dropped.
 func (s *Socket) Volatile() *BroadcastOperator {
-	return &BroadcastOperator{nsp: s.nsp, rooms: []string{s.id}, volatile: true}
+	return &BroadcastOperator{nsp: s.nsp, opts: BroadcastOptions{Rooms: []string{s.id}, Volatile: true}}
 }
 
 // Disconnect disconnects the socket from its namespace ("server namespace

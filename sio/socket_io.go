@@ -3,6 +3,7 @@ package sio
 import (
 	"time"
 
+	"github.com/sioloop/sioloop/broadcast"
 	"github.com/sioloop/sioloop/internal/timer"
 	"github.com/sioloop/sioloop/sio/parser"
 )
@@ -53,8 +54,11 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 			break
 		}
 	}
-	anyIn := s.anyIn
-	mws := s.packetMws
+	var anyIn []AnyHandler
+	var mws []func(e *Event) error
+	if x := s.hooks; x != nil {
+		anyIn, mws = x.anyIn, x.packetMws
+	}
 	s.mu.Unlock()
 	if ev.name == "" {
 		ev.name = string(name) // no handler: only catch-alls see it
@@ -154,15 +158,35 @@ func (s *Socket) sendEncoded(enc *Encoded, volatile bool) {
 	if volatile && !sess.Writable() {
 		return
 	}
-	if enc.shared && sess.Protocol() == 4 && sess.SendRaw(enc.wsFrames()) {
-		return
-	}
 	_ = sess.SendPacket(enc.Packet, enc.Attachments)
 }
 
+// sendShared queues one recipient's copy of a broadcast: on a WebSocket
+// its pre-built frames go straight to the connection (by reference when
+// large), the connections grouped by event loop in b; on polling the
+// packet is queued for the next GET.
+func (s *Socket) sendShared(enc *Encoded, volatile bool, b *broadcast.Batch) {
+	c := s.sess.Direct()
+	if c == nil {
+		s.sendEncoded(enc, volatile)
+		return
+	}
+	f := enc.wsFrames()
+	if bc, ok := c.(broadcast.Conn); ok {
+		b.Send(bc, f, volatile)
+		return
+	}
+	if !volatile || c.Writable() { // a network layer without batching
+		c.WriteRaw(f.Bytes())
+	}
+}
+
 func (s *Socket) notifyOutgoing(event string, enc *Encoded) {
+	var out []AnyHandler
 	s.mu.Lock()
-	out := s.anyOut
+	if x := s.hooks; x != nil {
+		out = x.anyOut
+	}
 	s.mu.Unlock()
 	if len(out) == 0 {
 		return
@@ -185,7 +209,10 @@ func (s *Socket) onClose(reason string) {
 		return
 	}
 	s.connected = false
-	disconnecting := s.onDisconning
+	var disconnecting []func(reason string)
+	if x := s.hooks; x != nil {
+		disconnecting = x.onDisconning
+	}
 	disconnect := s.onDisconnect
 	s.mu.Unlock()
 	for _, fn := range disconnecting {

@@ -35,7 +35,7 @@ func newWorkerPool(n int) *workerPool {
 }
 
 func (p *workerPool) submit(s *Socket, fn func()) {
-	q := &s.work
+	q := s.work
 	q.mu.Lock()
 	q.fns = append(q.fns, fn)
 	start := !q.running
@@ -48,7 +48,7 @@ func (p *workerPool) submit(s *Socket, fn func()) {
 
 // drain runs s's queued calls until the queue is empty.
 func (p *workerPool) drain(s *Socket) {
-	q := &s.work
+	q := s.work
 	for {
 		q.mu.Lock()
 		if len(q.fns) == 0 {
