@@ -91,7 +91,7 @@ type Socket struct {
 	mu           sync.Mutex
 	connected    bool
 	recovered    bool
-	handlers     []handlerEntry // few per socket: a slice is smaller and faster than a map
+	handlers     []handlerEntry // in registration order; few per socket: smaller and faster than a map
 	onDisconnect []func(reason string)
 	acks         map[int64]*pendingAck
 	hooks        *socketHooks // rarely used handlers, made on first use
@@ -125,9 +125,11 @@ type socketRecovery struct {
 	missed       []*Encoded
 }
 
+// handlerEntry is one registered handler. The slice is only appended to
+// (Off copies it), so runEvent reads a snapshot without the lock.
 type handlerEntry struct {
 	name string
-	fns  []EventHandler
+	fn   EventHandler
 }
 
 // ID is the socket id (not the Engine.IO session id).
@@ -155,20 +157,14 @@ func (s *Socket) Recovered() bool { return s.recovered }
 // On registers a handler for event.
 func (s *Socket) On(event string, h EventHandler) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.handlers {
-		if s.handlers[i].name == event {
-			s.handlers[i].fns = append(s.handlers[i].fns, h)
-			return
-		}
-	}
-	s.handlers = append(s.handlers, handlerEntry{name: event, fns: []EventHandler{h}})
+	s.handlers = append(s.handlers, handlerEntry{name: event, fn: h})
+	s.mu.Unlock()
 }
 
 // Off removes every handler of event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	s.handlers = slices.DeleteFunc(s.handlers, func(e handlerEntry) bool { return e.name == event })
+	s.handlers = slices.DeleteFunc(slices.Clone(s.handlers), func(e handlerEntry) bool { return e.name == event })
 	s.mu.Unlock()
 }
 

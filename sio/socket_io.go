@@ -46,11 +46,11 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 	ev.acked = false
 
 	s.mu.Lock()
-	var fns []EventHandler
+	hs := s.handlers // a snapshot: the slice is never changed in place
 	ev.name = ""
-	for i := range s.handlers {
-		if s.handlers[i].name == string(name) {
-			ev.name, fns = s.handlers[i].name, s.handlers[i].fns
+	for i := range hs {
+		if hs[i].name == string(name) {
+			ev.name, hs = hs[i].name, hs[i:]
 			break
 		}
 	}
@@ -62,6 +62,7 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 	s.mu.Unlock()
 	if ev.name == "" {
 		ev.name = string(name) // no handler: only catch-alls see it
+		hs = nil
 	}
 	for _, mw := range mws {
 		if err := mw(ev); err != nil {
@@ -71,8 +72,10 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 	for _, h := range anyIn {
 		h(ev.name, ev.RawArgs())
 	}
-	for _, fn := range fns {
-		fn(ev)
+	for i := range hs {
+		if hs[i].name == ev.name {
+			hs[i].fn(ev)
+		}
 	}
 	ev.Socket = nil
 	ev.Reset()

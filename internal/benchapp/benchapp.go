@@ -13,9 +13,8 @@
 package benchapp
 
 import (
-	"github.com/bytedance/sonic"
-
 	"github.com/sioloop/sioloop/sio"
+	"github.com/sioloop/sioloop/sio/parser"
 )
 
 // New returns a Socket.IO server running the bench app.
@@ -25,51 +24,43 @@ func New(o *sio.Options) *sio.Server {
 	return srv
 }
 
-// Attach installs the bench handlers on s.
-func Attach(srv *sio.Server, s *sio.Socket) {
-	s.On("echo", func(e *sio.Event) {
-		_ = s.Emit("echo", &e.Args)
-	})
-	s.On("echoack", func(e *sio.Event) {
-		_ = e.Ack(&e.Args)
-	})
-	s.On("bcast", func(e *sio.Event) {
-		_ = srv.Emit("bcast", &e.Args)
-	})
-	s.On("join", func(e *sio.Event) {
-		room, ok := e.String(0)
-		if !ok {
-			room = string(e.Raw(0)) // String(room) of a number is its JSON text
-		}
-		s.Join(room)
-		_ = e.Ack("ok")
-	})
-	s.On("toroom", func(e *sio.Event) {
-		var d struct {
-			Room sonicAny `json:"room"`
-		}
-		if err := e.Decode(0, &d); err != nil {
-			return
-		}
-		_ = srv.To(d.Room.String()).Emit("toroom", &e.Args)
-	})
+// Attach installs the bench handlers on s. They capture nothing (the
+// socket comes with the event), so a socket's handlers cost one slice.
+func Attach(_ *sio.Server, s *sio.Socket) {
+	s.On("echo", onEcho)
+	s.On("echoack", onEchoAck)
+	s.On("bcast", onBcast)
+	s.On("join", onJoin)
+	s.On("toroom", onToRoom)
 }
 
-// sonicAny keeps a JSON value raw so that a numeric room is stringified
-// the way JavaScript's String() does for integers.
-type sonicAny []byte
+func onEcho(e *sio.Event)    { _ = e.Socket.Emit("echo", &e.Args) }
+func onEchoAck(e *sio.Event) { _ = e.Ack(&e.Args) }
+func onBcast(e *sio.Event)   { _ = e.Socket.Namespace().Emit("bcast", &e.Args) }
 
-func (a *sonicAny) UnmarshalJSON(b []byte) error {
-	*a = append((*a)[:0], b...)
-	return nil
+func onJoin(e *sio.Event) {
+	e.Socket.Join(jsString(e.Raw(0)))
+	_ = e.Ack("ok")
 }
 
-func (a sonicAny) String() string {
-	if len(a) > 1 && a[0] == '"' {
-		var s string
-		if err := sonic.ConfigStd.Unmarshal(a, &s); err == nil {
-			return s
+func onToRoom(e *sio.Event) {
+	room := e.Member(0, "room")
+	if room == nil {
+		return
+	}
+	_ = e.Socket.Namespace().To(jsString(room)).Emit("toroom", &e.Args)
+}
+
+// jsString is JavaScript's String(v) for a JSON string or number: the
+// string's contents, or the number's JSON text (integers print alike).
+func jsString(raw []byte) string {
+	if s, ok := parser.Unquote(raw); ok {
+		return string(s)
+	}
+	if len(raw) > 0 && raw[0] == '"' {
+		if s, err := parser.AppendUnquote(nil, raw); err == nil {
+			return string(s)
 		}
 	}
-	return string(a)
+	return string(raw)
 }

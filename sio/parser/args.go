@@ -36,6 +36,13 @@ func (a *Args) Raw(i int) []byte {
 	return a.raw[i]
 }
 
+// Member returns the raw JSON of member key of argument i, an object (nil
+// when absent), without decoding the argument.
+func (a *Args) Member(i int, key string) []byte {
+	r, _ := Member(a.Raw(i), key)
+	return r
+}
+
 // RawArgs returns the raw JSON of every argument (ArgList).
 func (a *Args) RawArgs() [][]byte { return a.raw }
 

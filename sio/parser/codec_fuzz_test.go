@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // exact returns b with its capacity cut to its length, so that a read past
@@ -141,6 +143,22 @@ func FuzzSkipValue(f *testing.F) {
 			_ = ValidatePlaceholders(b, 3)
 			_, _ = PlaceholderNum(b)
 		}
+
+		// Member agrees with encoding/json (which keeps the last of
+		// repeated keys, Member the first).
+		var obj map[string]json.RawMessage
+		if valid && utf8.Valid(b) && json.Unmarshal(b, &obj) == nil {
+			for k, want := range obj {
+				raw, ok := Member(b, k)
+				if !ok {
+					t.Fatalf("Member(%q, %q): not found", b, k)
+				}
+				if string(raw) != string(want) && strings.Count(string(b), k) < 2 {
+					t.Fatalf("Member(%q, %q) = %q, want %q", b, k, raw, want)
+				}
+			}
+		}
+		_, _ = Member(b, "room")
 	})
 }
 

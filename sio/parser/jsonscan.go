@@ -585,3 +585,54 @@ func appendJSNumber(dst []byte, f float64, bitSize int) []byte {
 	}
 	return dst
 }
+
+// Member returns the raw JSON value of the member key of the JSON object
+// obj (the first one, for a repeated key), without decoding or allocating.
+// ok is false when obj is not an object, is malformed before the member,
+// or has no such member.
+func Member(obj []byte, key string) (raw []byte, ok bool) {
+	i := skipWS(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil, false
+	}
+	i = skipWS(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return nil, false
+	}
+	var kb [64]byte
+	for i < len(obj) {
+		if obj[i] != '"' {
+			return nil, false
+		}
+		end, escaped, err := scanString(obj, i+1)
+		if err != nil {
+			return nil, false
+		}
+		name := obj[i+1 : end-1]
+		if escaped {
+			u, err := AppendUnquote(kb[:0], obj[i:end])
+			if err != nil {
+				return nil, false
+			}
+			name = u
+		}
+		i = skipWS(obj, end)
+		if i >= len(obj) || obj[i] != ':' {
+			return nil, false
+		}
+		start := skipWS(obj, i+1)
+		i, err = skipValue(obj, start)
+		if err != nil {
+			return nil, false
+		}
+		if string(name) == key {
+			return obj[start:i], true
+		}
+		i = skipWS(obj, i)
+		if i >= len(obj) || obj[i] != ',' {
+			return nil, false
+		}
+		i = skipWS(obj, i+1)
+	}
+	return nil, false
+}

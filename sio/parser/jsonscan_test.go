@@ -327,3 +327,30 @@ func fixUTF8(s string) string {
 	}
 	return b.String()
 }
+
+func TestMember(t *testing.T) {
+	for _, c := range []struct {
+		obj, key, want string
+		ok             bool
+	}{
+		{`{"room":"r1","x":1}`, "room", `"r1"`, true},
+		{` { "a" : [1,{"room":2}] , "room" : 42 } `, "room", `42`, true},
+		{`{"a":1}`, "room", ``, false},
+		{`{}`, "room", ``, false},
+		{`{"r\u006fom":{"k":[]}}`, "room", `{"k":[]}`, true},
+		{`{"room":1,"room":2}`, "room", `1`, true},
+		{`[1]`, "room", ``, false},
+		{`"room"`, "room", ``, false},
+		{`{"room":}`, "room", ``, false},
+		{`{"a":1 "room":2}`, "room", ``, false},
+		{`{"a":tru,"room":2}`, "room", ``, false},
+	} {
+		raw, ok := Member([]byte(c.obj), c.key)
+		if ok != c.ok || string(raw) != c.want {
+			t.Errorf("Member(%s, %q) = %q %v, want %q %v", c.obj, c.key, raw, ok, c.want, c.ok)
+		}
+	}
+	if a := testing.AllocsPerRun(100, func() { _, _ = Member([]byte(`{"x":[1,2],"room":"r"}`), "room") }); a != 0 {
+		t.Errorf("Member: %v allocations", a)
+	}
+}
