@@ -53,8 +53,12 @@ func (f *Frames) Len() int { return len(f.buf.B) }
 func (f *Frames) Retain() { f.refs.Add(1) }
 
 // Release drops a reference; the last one returns the bytes to the pool.
-func (f *Frames) Release() {
-	switch n := f.refs.Add(-1); {
+func (f *Frames) Release() { f.ReleaseN(1) }
+
+// ReleaseN drops n references at once (a loop that wrote f to n
+// connections): one atomic operation instead of n.
+func (f *Frames) ReleaseN(n int32) {
+	switch n := f.refs.Add(-n); {
 	case n == 0:
 		bytesPool.Put(f.buf)
 		f.buf = nil

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gobwas/ws"
+	"github.com/valyala/bytebufferpool"
 
 	"github.com/sioloop/sioloop/internal/httpx"
 )
@@ -45,8 +46,10 @@ var (
 // goroutine of the connection that carried r (an event loop). See
 // ResponseWriter for how pending requests work.
 func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
-	var cors [4]HeaderField
-	hdr := s.corsHeaders(cors[:0], r, false)
+	var hdr []HeaderField // CORS headers (they outlive the call: no stack array)
+	if s.opts.CORS != nil {
+		hdr = s.corsHeaders(make([]HeaderField, 0, 4), r, false)
+	}
 	method := r.Method
 
 	if s.opts.CORS != nil && bytes.Equal(method, []byte("OPTIONS")) {
@@ -94,7 +97,8 @@ func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
 		return
 	}
 	if fn := s.opts.AllowRequest; fn != nil {
-		if err := fn(r); err != nil {
+		rc := *r // the hook may keep it: only this path pays the copy
+		if err := fn(&rc); err != nil {
 			e, ok := err.(*Error)
 			if !ok {
 				e = ErrForbidden
@@ -155,7 +159,10 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 	if fn := s.onConn; fn != nil {
 		fn(ss)
 	}
-	open := s.appendOpen(make([]byte, 0, 160), ss.id, isWS)
+	ob := bytebufferpool.Get()
+	defer bytebufferpool.Put(ob)
+	ob.B = s.appendOpen(ob.B, ss.id, isWS)
+	open := ob.B // copied by WriteFrame and Respond
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.state != stateOpen {
@@ -169,7 +176,9 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 		ss.setWSLocked(ss.ws) // from now on broadcasts may write directly
 		return
 	}
-	body := ss.appendPollPacket(nil, Packet{Type: PacketOpen, Data: open}, false)
+	bb := bytebufferpool.Get()
+	defer bytebufferpool.Put(bb)
+	body := ss.appendPollPacket(bb.B, Packet{Type: PacketOpen, Data: open}, false)
 	if p := s.opts.InitialPacket; p != nil {
 		body = ss.appendPollPacket(body, Packet{Type: PacketMessage, Data: p}, true)
 	}
@@ -189,6 +198,7 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 		ct = "text/plain; charset=UTF-8"
 	}
 	w.Respond(&Response{Status: 200, ContentType: ct, Header: h, Body: body})
+	bb.B = body
 }
 
 // sessionHeaders returns the headers of a session's polling answers
@@ -229,7 +239,8 @@ func cookieValue(ck *CookieOptions, sid string) string {
 // refuse answers with the reference's JSON error body.
 func (s *Server) refuse(r *Request, w ResponseWriter, e *Error, hdr []HeaderField) {
 	if fn := s.hooks.ConnectionError; fn != nil {
-		fn(r, e)
+		rc := *r // the hook may keep it: only this path pays the copy
+		fn(&rc, e)
 	}
 	st := e.Status
 	if st == 0 {

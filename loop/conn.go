@@ -33,6 +33,47 @@ type evloop struct {
 	spare []*conn // loop goroutine only
 
 	req Request // parse scratch; loop goroutine only
+
+	// loop goroutine only: writev scratch, and the references to shared
+	// frames written during a flush, dropped together at its end (one
+	// atomic per Frames instead of one per connection).
+	iov     [][]byte
+	written []frameRefs
+	hint    int
+}
+
+type frameRefs struct {
+	f *broadcast.Frames
+	n int32
+}
+
+// drop counts a reference to f written by this loop. Loop goroutine.
+// Connections of one broadcast hold the same frames in the same order, so
+// the search starts after the last match.
+func (l *evloop) drop(f *broadcast.Frames) {
+	w := l.written
+	i := l.hint
+	for range w {
+		if i++; i >= len(w) {
+			i = 0
+		}
+		if w[i].f == f {
+			w[i].n++
+			l.hint = i
+			return
+		}
+	}
+	l.written = append(w, frameRefs{f, 1})
+	l.hint = len(l.written) - 1
+}
+
+// dropWritten releases the references counted by drop.
+func (l *evloop) dropWritten() {
+	for i, r := range l.written {
+		r.f.ReleaseN(r.n)
+		l.written[i] = frameRefs{}
+	}
+	l.written = l.written[:0]
 }
 
 // markDirty queues c for the next flush of its loop. Any goroutine.
@@ -87,6 +128,7 @@ func (l *evloop) flush() {
 		list[i] = nil
 	}
 	l.spare = list[:0]
+	l.dropWritten()
 }
 
 type connState uint8
@@ -108,7 +150,6 @@ type conn struct {
 	rstop   bool  // stop reading (protocol error): bytes are discarded
 	started bool  // the current POST was announced (RequestStarted)
 	skip    int64 // inbound bytes to discard (a refused request's body)
-	need    int   // inbound bytes needed before parsing again
 	dec     wsframe.Decoder
 	wsh     eio.WSHandler
 	route   *Route
@@ -118,15 +159,17 @@ type conn struct {
 	// flush (read on the loop, used by writers anywhere).
 	backlog atomic.Int32
 
+	// Pending output, in write order: held, then shared, then out.
 	mu         sync.Mutex
-	out        *bytebufferpool.ByteBuffer
-	held       *heldOutput // output queued before out, with shared frames
 	dirty      bool
-	closing    bool // close after the pending output; drop later writes
-	pending    bool // a request awaits its response
-	keepAlive  bool // of the pending request
+	closing    bool              // close after the pending output; drop later writes
+	pending    bool              // a request awaits its response
+	keepAlive  bool              // of the pending request
+	dispatched bool              // Respond called while the loop dispatches
+	held       *heldOutput       // runs of own bytes and large shared frames
+	shared     *broadcast.Frames // a broadcast's frames, by reference, when nothing else was pending
+	out        *bytebufferpool.ByteBuffer
 	abort      eio.PollAbortHandler
-	dispatched bool // Respond called while the loop dispatches
 }
 
 // heldOutput is pending output that holds shared broadcast frames by
@@ -135,7 +178,6 @@ type conn struct {
 type heldOutput struct {
 	segs  []heldSeg
 	bytes int
-	iov   [][]byte // scratch for the write
 }
 
 type heldSeg struct {
@@ -145,13 +187,13 @@ type heldSeg struct {
 
 var heldPool = sync.Pool{New: func() any { return new(heldOutput) }}
 
-// release drops the references and returns h to its pool.
-func (h *heldOutput) release() {
+// release drops the references (through drop) and returns h to its pool.
+func (h *heldOutput) release(drop func(*broadcast.Frames)) {
 	for i, sg := range h.segs {
 		if sg.own != nil {
 			bytebufferpool.Put(sg.own)
 		} else {
-			sg.shared.Release()
+			drop(sg.shared)
 		}
 		h.segs[i] = heldSeg{}
 	}
@@ -171,6 +213,9 @@ func (c *conn) fitsLocked(n int) bool {
 	if c.held != nil {
 		n += c.held.bytes
 	}
+	if c.shared != nil {
+		n += c.shared.Len()
+	}
 	if n <= c.l.srv.cfg.MaxOutbound {
 		return true
 	}
@@ -178,8 +223,12 @@ func (c *conn) fitsLocked(n int) bool {
 		c.out.B = c.out.B[:0]
 	}
 	if c.held != nil {
-		c.held.release()
+		c.held.release((*broadcast.Frames).Release)
 		c.held = nil
+	}
+	if c.shared != nil {
+		c.shared.Release()
+		c.shared = nil
 	}
 	c.closing = true
 	return false
@@ -217,28 +266,46 @@ func (c *conn) Enqueue(f *broadcast.Frames, volatile bool) broadcast.Loop {
 	}
 	b := f.Bytes()
 	if c.fitsLocked(len(b)) {
-		if len(b) < broadcast.ShareThreshold {
+		switch {
+		case c.held == nil && c.shared == nil && (c.out == nil || len(c.out.B) == 0):
+			// Nothing pending (the common case): keep a reference, no
+			// buffer, no copy.
+			f.Retain()
+			c.shared = f
+		case len(b) < broadcast.ShareThreshold:
 			if c.out == nil {
 				c.out = bytebufferpool.Get()
 			}
 			c.out.B = append(c.out.B, b...)
-		} else {
-			h := c.held
-			if h == nil {
-				h = heldPool.Get().(*heldOutput)
-				c.held = h
-			}
-			if c.out != nil && len(c.out.B) > 0 {
-				h.segs = append(h.segs, heldSeg{own: c.out})
-				h.bytes += len(c.out.B)
-				c.out = nil
-			}
+		default:
+			h := c.sealLocked()
 			f.Retain()
 			h.segs = append(h.segs, heldSeg{shared: f})
 			h.bytes += len(b)
 		}
 	}
 	return c.claimLocked()
+}
+
+// sealLocked moves the shared frames and the own bytes pending into held
+// (kept in order), so that what comes next can follow them in held.
+func (c *conn) sealLocked() *heldOutput {
+	h := c.held
+	if h == nil {
+		h = heldPool.Get().(*heldOutput)
+		c.held = h
+	}
+	if c.shared != nil {
+		h.segs = append(h.segs, heldSeg{shared: c.shared})
+		h.bytes += c.shared.Len()
+		c.shared = nil
+	}
+	if c.out != nil && len(c.out.B) > 0 {
+		h.segs = append(h.segs, heldSeg{own: c.out})
+		h.bytes += len(c.out.B)
+		c.out = nil
+	}
+	return h
 }
 
 // claimLocked takes c's dirty mark for a broadcast.Batch and unlocks c:
@@ -263,33 +330,30 @@ func (c *conn) markLocked() {
 // flush writes the pending output. Loop goroutine only.
 func (c *conn) flush() {
 	c.mu.Lock()
-	buf := c.out
-	c.out = nil
-	held := c.held
-	c.held = nil
+	buf, held, shared := c.out, c.held, c.shared
+	c.out, c.held, c.shared = nil, nil, nil
 	c.dirty = false
 	closing := c.closing
 	c.mu.Unlock()
-	if held != nil {
-		if c.state != stClosed {
-			iov := held.iov[:0]
-			for _, sg := range held.segs {
-				if sg.own != nil {
-					iov = append(iov, sg.own.B)
-				} else {
-					iov = append(iov, sg.shared.Bytes())
-				}
-			}
+	if c.state != stClosed {
+		// gnet copies what the kernel did not take: the references can go
+		// right after the write.
+		switch {
+		case held == nil && shared == nil:
 			if buf != nil {
-				iov = append(iov, buf.B)
+				_, _ = c.gc.Write(buf.B)
 			}
-			_, _ = c.gc.Writev(iov) // gnet copies what the kernel did not take
-			clear(iov)
-			held.iov = iov[:0]
+		case held == nil && buf == nil:
+			_, _ = c.gc.Write(shared.Bytes())
+		default:
+			c.writev(held, shared, buf)
 		}
-		held.release()
-	} else if buf != nil && c.state != stClosed {
-		_, _ = c.gc.Write(buf.B)
+	}
+	if held != nil {
+		held.release(c.l.drop)
+	}
+	if shared != nil {
+		c.l.drop(shared)
 	}
 	if buf != nil {
 		bytebufferpool.Put(buf)
@@ -300,6 +364,29 @@ func (c *conn) flush() {
 	if closing && c.state != stClosed {
 		_ = c.gc.Close()
 	}
+}
+
+// writev writes pending output made of several pieces in one call.
+func (c *conn) writev(held *heldOutput, shared *broadcast.Frames, buf *bytebufferpool.ByteBuffer) {
+	iov := c.l.iov[:0]
+	if held != nil {
+		for _, sg := range held.segs {
+			if sg.own != nil {
+				iov = append(iov, sg.own.B)
+			} else {
+				iov = append(iov, sg.shared.Bytes())
+			}
+		}
+	}
+	if shared != nil {
+		iov = append(iov, shared.Bytes())
+	}
+	if buf != nil {
+		iov = append(iov, buf.B)
+	}
+	_, _ = c.gc.Writev(iov)
+	clear(iov)
+	c.l.iov = iov[:0]
 }
 
 // OnTimer implements timer.Handler: header, idle or upgrade deadlines.
@@ -341,9 +428,6 @@ func (c *conn) onTraffic() gnet.Action {
 	gc := c.gc
 	if c.state == stClosed || c.rstop {
 		_, _ = gc.Discard(-1)
-		return gnet.None
-	}
-	if c.need > 0 && gc.InboundBuffered() < c.need {
 		return gnet.None
 	}
 	if c.skip > 0 {

@@ -107,6 +107,9 @@ type VConn struct {
 	// one call) the server made.
 	Written, Writes int
 	Closed          bool
+	// Record keeps what is written in Out.
+	Record bool
+	Out    []byte
 }
 
 var vaddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
@@ -128,6 +131,9 @@ func (c *VConn) Discard(n int) (int, error) {
 
 func (c *VConn) InboundBuffered() int { return len(c.in) }
 func (c *VConn) Write(b []byte) (int, error) {
+	if c.Record {
+		c.Out = append(c.Out, b...)
+	}
 	c.Written += len(b)
 	c.Writes++
 	return len(b), nil
@@ -137,6 +143,9 @@ func (c *VConn) Writev(bs [][]byte) (int, error) {
 	n := 0
 	for _, b := range bs {
 		n += len(b)
+		if c.Record {
+			c.Out = append(c.Out, b...)
+		}
 	}
 	c.Written += n
 	c.Writes++

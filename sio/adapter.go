@@ -248,7 +248,7 @@ func (a *MemoryAdapter) collect(dst []*Socket, opts *BroadcastOptions) []*Socket
 	}
 	switch len(opts.Rooms) {
 	case 0:
-		for _, s := range n.sockets {
+		for _, s := range n.list {
 			if !excluded(s) {
 				dst = append(dst, s)
 			}

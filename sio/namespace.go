@@ -39,8 +39,11 @@ type Namespace struct {
 	parent *Namespace // for namespaces created by OfFunc
 	ids    atomic.Int64
 
-	mu       sync.RWMutex
-	sockets  map[string]*Socket
+	mu      sync.RWMutex
+	sockets map[string]*Socket
+	// list holds the sockets too, densely and mostly in connection order
+	// (that is, memory order): a broadcast to all walks it, not the map.
+	list     []*Socket
 	mws      []Middleware
 	onConn   []func(*Socket)
 	children sync.Map // *Namespace → struct{} (parents only)
@@ -110,12 +113,21 @@ func (n *Namespace) Len() int {
 func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
+	s.idx = int32(len(n.list))
+	n.list = append(n.list, s)
 	n.mu.Unlock()
 }
 
 func (n *Namespace) remove(s *Socket) {
 	n.mu.Lock()
-	delete(n.sockets, s.id)
+	if n.sockets[s.id] == s {
+		delete(n.sockets, s.id)
+		last := n.list[len(n.list)-1]
+		n.list[s.idx] = last
+		last.idx = s.idx
+		n.list[len(n.list)-1] = nil
+		n.list = n.list[:len(n.list)-1]
+	}
 	n.mu.Unlock()
 }
 

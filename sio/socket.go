@@ -91,6 +91,7 @@ type Socket struct {
 	mu           sync.Mutex
 	connected    bool
 	recovered    bool
+	idx          int32          // in nsp.list; under nsp.mu
 	handlers     []handlerEntry // in registration order; few per socket: smaller and faster than a map
 	onDisconnect []func(reason string)
 	acks         map[int64]*pendingAck
