@@ -54,16 +54,17 @@ const (
 // connections and event loops (polling GET and POST, an upgrade), and the
 // lock makes that safe. Handlers are called without the lock held.
 type Session struct {
-	srv       *Server
-	id        string
-	handler   SessionHandler
-	handshake *Handshake
+	srv     *Server
+	id      string
+	handler SessionHandler
 	// direct is set while the session is open on a WebSocket with the
 	// Engine.IO 4 framing; ws is then fixed, and Direct reads it without
-	// the lock.
+	// the lock. Both share the first cache line with the fields above.
 	direct atomic.Bool
-	ws     WSConn // current WebSocket transport (beside direct: one cache line for a broadcast)
+	queued int32  // packets in queue (under mu; here to fill the line)
+	ws     WSConn // current WebSocket transport
 
+	handshake *Handshake
 	mu        sync.Mutex
 	state     sessionState
 	protocol  uint8 // 3 or 4
@@ -72,12 +73,11 @@ type Session struct {
 	probed    bool // 3probe sent
 	pushed    bool // the pong deadline was pushed since the last ping
 	phase     hbPhase
+	pollEnc   encoding       // compression the held GET accepts
 	probe     WSConn         // WebSocket being upgraded to
 	poll      ResponseWriter // held polling GET
 	upload    ResponseWriter // POST whose body is arriving
-	pollEnc   encoding       // compression the held GET accepts
 	queue     *bytebufferpool.ByteBuffer
-	queued    int           // packets in queue
 	extra     []HeaderField // cache-control and CORS headers of polling answers
 	// closeReason is kept while a polling session waits for a GET to
 	// carry its close packet.
@@ -85,9 +85,6 @@ type Session struct {
 
 	hb      timer.Node
 	upgrade timer.Node
-
-	// Data is free for the upper layer.
-	Data any
 }
 
 // ID is the session id (sid). Any goroutine.
