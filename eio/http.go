@@ -146,7 +146,9 @@ func (s *Server) transportAllowed(t []byte) bool {
 
 func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bool, hdr []HeaderField) {
 	ss := s.newSession(r, protocol, isWS)
-	ss.extra = s.sessionHeaders(hdr)
+	if !isWS {
+		ss.pollState = &pollState{extra: s.sessionHeaders(hdr)}
+	}
 	if isWS {
 		c, err := w.Upgrade(wsTransport{ss}, hdr)
 		if err != nil {

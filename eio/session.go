@@ -69,11 +69,20 @@ type Session struct {
 	state     sessionState
 	protocol  uint8 // 3 or 4
 	websocket bool  // current transport is WebSocket
-	upgrading bool
-	probed    bool // 3probe sent
-	pushed    bool // the pong deadline was pushed since the last ping
+	pushed    bool  // the pong deadline was pushed since the last ping
 	phase     hbPhase
-	pollEnc   encoding       // compression the held GET accepts
+	hb        timer.Node
+	// The polling and upgrade state, made only for a session opened with
+	// polling: one opened on WebSocket never needs it (nil), and stays
+	// small. Touch its fields only where !websocket, or after a nil check.
+	*pollState
+}
+
+// pollState is the part of a Session that only polling sessions use.
+type pollState struct {
+	pollEnc   encoding // compression the held GET accepts
+	upgrading bool
+	probed    bool           // 3probe sent
 	probe     WSConn         // WebSocket being upgraded to
 	poll      ResponseWriter // held polling GET
 	upload    ResponseWriter // POST whose body is arriving
@@ -82,9 +91,7 @@ type Session struct {
 	// closeReason is kept while a polling session waits for a GET to
 	// carry its close packet.
 	closeReason string
-
-	hb      timer.Node
-	upgrade timer.Node
+	upgrade     timer.Node
 }
 
 // ID is the session id (sid). Any goroutine.
@@ -142,6 +149,13 @@ func (s *Session) SendPacket(text []byte, binary [][]byte) error {
 	defer s.mu.Unlock()
 	if s.state != stateOpen {
 		return ErrSessionClosed
+	}
+	if s.websocket {
+		s.sendLocked(Packet{Type: PacketMessage, Data: text})
+		for _, b := range binary {
+			s.sendLocked(Packet{Type: PacketMessage, Binary: true, Data: b})
+		}
+		return nil
 	}
 	// Queue everything before answering a held GET: one payload carries
 	// the packet and its attachments, as with the reference.
@@ -311,26 +325,28 @@ func (s *Session) finishLocked(graceful bool) {
 	s.state = stateClosed
 	s.direct.Store(false)
 	s.srv.wheel.Stop(&s.hb)
-	s.srv.wheel.Stop(&s.upgrade)
-	if s.probe != nil {
-		s.probe.Close(0)
-		s.probe = nil
-	}
 	switch {
 	case s.websocket:
 		s.ws.Close(0)
 	case s.poll != nil:
 		s.closePollLocked()
 	}
-	if s.queue != nil {
-		bytebufferpool.Put(s.queue)
-		s.queue = nil
+	if p := s.pollState; p != nil {
+		s.srv.wheel.Stop(&p.upgrade)
+		if p.probe != nil {
+			p.probe.Close(0)
+			p.probe = nil
+		}
+		if p.queue != nil {
+			bytebufferpool.Put(p.queue)
+			p.queue = nil
+		}
 	}
 }
 
 // OnTimer implements timer.Handler for the heartbeat and upgrade timers.
 func (s *Session) OnTimer(n *timer.Node) {
-	if n == &s.upgrade {
+	if p := s.pollState; p != nil && n == &p.upgrade {
 		s.upgradeTimedOut()
 		return
 	}
@@ -414,7 +430,9 @@ func (s *Session) pushDeadlineLocked() {
 
 func (s *Session) startHeartbeat() {
 	s.hb.Init(s)
-	s.upgrade.Init(s)
+	if s.pollState != nil {
+		s.upgrade.Init(s)
+	}
 	if s.protocol == 3 {
 		s.phase = hbPong
 		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval+s.srv.opts.PingTimeout)

@@ -101,6 +101,10 @@ func (s *Session) pollGET(w ResponseWriter, enc encoding) {
 // uploading POST's) connection closed.
 func (s *Session) PollAborted(w ResponseWriter) {
 	s.mu.Lock()
+	if s.pollState == nil {
+		s.mu.Unlock()
+		return
+	}
 	if s.upload == w {
 		s.upload = nil
 		s.mu.Unlock()
