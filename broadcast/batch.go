@@ -26,9 +26,6 @@ type Loop interface {
 	Schedule(conns []Conn)
 }
 
-// maxKept bounds the scratch a Batch keeps per loop between uses.
-const maxKept = 1 << 14
-
 // Batch groups the connections of one fan-out by loop, so that each loop
 // is woken once whatever the number of recipients, and no lock is shared
 // by recipients. A Batch is used by one goroutine at a time; reuse it.
@@ -62,12 +59,11 @@ func (b *Batch) Send(c Conn, f *Frames, volatile bool) {
 func (b *Batch) Flush() {
 	for i, l := range b.loops {
 		l.Schedule(b.conns[i])
-		if cap(b.conns[i]) > maxKept {
-			b.conns[i] = nil // a huge fan-out: do not keep its scratch
-		} else {
-			clear(b.conns[i])
-			b.conns[i] = b.conns[i][:0]
-		}
+		// Kept whatever its size: 16 bytes per recipient is ~1 % of
+		// what each recipient connection holds anyway, and a server that
+		// fans out to a million sockets should not regrow it per message.
+		clear(b.conns[i])
+		b.conns[i] = b.conns[i][:0]
 		b.loops[i] = nil
 	}
 	b.loops = b.loops[:0]
