@@ -66,6 +66,8 @@ func workloads(full bool) []workload {
 			Args: cat([]string{"-c", "50", "--rate", "10000"}, timed)},
 		{Name: "bcast-1000-20ps", Title: "broadcast 1,000 × 20 msg/s", Scenario: "broadcast", Unit: "deliveries/s", Offered: 20000,
 			Args: cat([]string{"-c", "1000", "--rate", "20"}, timed)},
+		{Name: "rooms-2000ps", Title: "rooms 1,000 × 5 at 2,000 msg/s", Scenario: "rooms", Unit: "deliveries/s", Offered: 10000,
+			Args: cat([]string{"--rooms", "1000", "--room-size", "5", "--rate", "2000"}, timed)},
 		{Name: "bcast-pipe8", Title: "broadcast 1,000, 8 in flight", Scenario: "broadcast", Unit: "deliveries/s",
 			Args: cat([]string{"-c", "1000", "--inflight", "8"}, counted(pipe))},
 		{Name: "bcast-pipe64", Title: "broadcast 1,000, 64 in flight", Scenario: "broadcast", Unit: "deliveries/s",
