@@ -96,6 +96,11 @@ func (s *Server) sessionBytes(sid []byte) *Session {
 	return ss
 }
 
+// Wheel is the server's timing wheel (10 ms tick), for the layers around
+// it to share: one goroutine ticks every timer of a server (sio and loop
+// use it). It stops with Close.
+func (s *Server) Wheel() *timer.Wheel { return s.wheel }
+
 // Close ends every session (reason "server shutting down") and stops the
 // timers. The server refuses new sessions afterwards.
 func (s *Server) Close() {

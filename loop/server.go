@@ -56,20 +56,25 @@ type Config struct {
 	MaxOutbound int
 	// Logf receives unexpected errors (default: discarded).
 	Logf func(format string, args ...any)
+	// Wheel, when set, runs the connections' timers (header and idle
+	// timeouts) on a wheel the caller owns and stops (sio shares its
+	// Engine.IO server's); nil: the server makes its own (50 ms tick).
+	Wheel *timer.Wheel
 }
 
 // Server runs the gnet engine. Create it with New, run it with Serve.
 type Server struct {
-	cfg    Config
-	lim    Limits
-	wheel  *timer.Wheel
-	eng    gnet.Engine
-	ready  chan struct{}
-	addr   atomic.Pointer[net.TCPAddr]
-	loopMu sync.Mutex
-	loops  []*evloop
-	conns  atomic.Int64
-	date   atomic.Pointer[[]byte]
+	cfg      Config
+	lim      Limits
+	wheel    *timer.Wheel
+	ownWheel bool // made by New: Serve stops it
+	eng      gnet.Engine
+	ready    chan struct{}
+	addr     atomic.Pointer[net.TCPAddr]
+	loopMu   sync.Mutex
+	loops    []*evloop
+	conns    atomic.Int64
+	date     atomic.Pointer[[]byte]
 	// frags holds the buffers of fragmented WebSocket messages being
 	// reassembled (rare): shared, so idle connections own none.
 	frags bytebufferpool.Pool
@@ -113,8 +118,12 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:   cfg,
 		lim:   Limits{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxBody: cfg.MaxBody},
-		wheel: timer.New(50 * time.Millisecond),
+		wheel: cfg.Wheel,
 		ready: make(chan struct{}),
+	}
+	if s.wheel == nil {
+		s.wheel = timer.New(50 * time.Millisecond)
+		s.ownWheel = true
 	}
 	s.tickDate()
 	return s, nil
@@ -131,7 +140,9 @@ func ListenAndServe(cfg Config) error {
 
 // Serve runs the event loops until Shutdown. It blocks.
 func (s *Server) Serve() error {
-	defer s.wheel.Close()
+	if s.ownWheel {
+		defer s.wheel.Close()
+	}
 	stopDate := make(chan struct{})
 	defer close(stopDate)
 	go func() {

@@ -48,7 +48,7 @@ type parentNamespace struct {
 func NewServer(o *Options) *Server {
 	s := &Server{opts: o.withDefaults(), nsps: make(map[string]*Namespace), ready: make(chan struct{})}
 	s.eio = eio.NewServer(&s.opts.EIO)
-	s.wheel = timer.New(10 * time.Millisecond)
+	s.wheel = s.eio.Wheel() // one timer goroutine per server
 	if s.opts.Workers > 0 {
 		s.pool = newWorkerPool(s.opts.Workers)
 	}
@@ -170,6 +170,7 @@ func (s *Server) ListenAndServe(addr string, fallback http.Handler) error {
 		Addr:     addr,
 		Routes:   []loop.Route{{Prefix: s.opts.Path, Server: s.eio}},
 		Fallback: fallback,
+		Wheel:    s.wheel,
 	})
 	if err != nil {
 		return err
@@ -227,8 +228,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close ends every session and stops the timers. The server is unusable
 // afterwards.
 func (s *Server) Close() {
-	s.eio.Close()
-	s.wheel.Close()
+	s.eio.Close() // and the wheel
 	if s.pool != nil {
 		s.pool.close()
 	}
