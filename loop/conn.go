@@ -82,13 +82,22 @@ func (l *evloop) markDirty(c *conn) {
 	l.dirty = append(l.dirty, c)
 	first := len(l.dirty) == 1
 	l.mu.Unlock()
-	// Inside a pass the loop flushes when the pass ends; otherwise post one
-	// task (one per loop per batch, not per connection). The pass flag is
-	// cleared before the final flush, so one of the two always sees c.
-	if first && !l.inPass.Load() {
-		if err := l.el.Execute(context.Background(), l.flushTask); err != nil {
-			l.srv.logf("loop: execute: %v", err)
-		}
+	if first {
+		l.wake()
+	}
+}
+
+// wake makes the loop flush its dirty list soon: inside a pass the loop
+// flushes when the pass ends; otherwise post one task (one per loop per
+// batch, not per connection). The pass flag is cleared before the final
+// flush, so one of the two always sees what was queued. Call it only when
+// the list went from empty to non-empty.
+func (l *evloop) wake() {
+	if l.inPass.Load() {
+		return
+	}
+	if err := l.el.Execute(context.Background(), l.flushTask); err != nil {
+		l.srv.logf("loop: execute: %v", err)
 	}
 }
 
@@ -104,10 +113,8 @@ func (l *evloop) Schedule(conns []broadcast.Conn) {
 		l.dirty = append(l.dirty, bc.(*conn))
 	}
 	l.mu.Unlock()
-	if first && !l.inPass.Load() {
-		if err := l.el.Execute(context.Background(), l.flushTask); err != nil {
-			l.srv.logf("loop: execute: %v", err)
-		}
+	if first {
+		l.wake()
 	}
 }
 
