@@ -150,26 +150,20 @@ func (s *Session) SendPacket(text []byte, binary [][]byte) error {
 	if s.state != stateOpen {
 		return ErrSessionClosed
 	}
-	if s.websocket {
-		s.sendLocked(Packet{Type: PacketMessage, Data: text})
-		for _, b := range binary {
-			s.sendLocked(Packet{Type: PacketMessage, Binary: true, Data: b})
-		}
-		return nil
+	// Polling: queue everything before answering a held GET, so that one
+	// payload carries the packet and its attachments, as with the
+	// reference. (A WebSocket session has no polling state.)
+	var held ResponseWriter
+	if !s.websocket {
+		held, s.poll = s.poll, nil
 	}
-	// Queue everything before answering a held GET: one payload carries
-	// the packet and its attachments, as with the reference.
-	held := s.poll
-	s.poll = nil
 	s.sendLocked(Packet{Type: PacketMessage, Data: text})
 	for _, b := range binary {
 		s.sendLocked(Packet{Type: PacketMessage, Binary: true, Data: b})
 	}
 	if held != nil {
 		s.poll = held
-		if !s.websocket {
-			s.flushPollLocked()
-		}
+		s.flushPollLocked()
 	}
 	return nil
 }
