@@ -16,6 +16,7 @@
 "use strict";
 
 const http = require("http");
+const flags = require("./server-lib");
 const { Server } = require("engine.io");
 
 // parseDuration accepts Go duration syntax ("300ms", "1.5s", "2m30s", "0").
@@ -36,38 +37,16 @@ function parseDuration(s) {
   return Math.round(total);
 }
 
-// parseFlags mimics Go's flag package: -name value, -name=value, --name.
+// parseFlags reads the flags of examples/conformance.
 function parseFlags(argv) {
-  const opts = {
+  const opts = flags.parseFlags(argv, {
     addr: "127.0.0.1:3000",
     mode: "gnet",
     "ping-interval": "300ms",
     "ping-timeout": "200ms",
     "max-payload": "1000000",
     "allow-eio3": "false",
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    if (!a.startsWith("-")) throw new Error(`unexpected argument ${a}`);
-    a = a.replace(/^--?/, "");
-    let name = a;
-    let value;
-    const eq = a.indexOf("=");
-    if (eq >= 0) {
-      name = a.slice(0, eq);
-      value = a.slice(eq + 1);
-    } else {
-      value = argv[++i];
-    }
-    if (!(name in opts)) throw new Error(`flag provided but not defined: -${name}`);
-    if (name === "allow-eio3" && eq < 0) {
-      // a boolean flag, as in Go: -allow-eio3 alone means true
-      i--;
-      value = "true";
-    }
-    if (value === undefined) throw new Error(`flag needs an argument: -${name}`);
-    opts[name] = value;
-  }
+  }, ["allow-eio3"]);
   if (opts.mode !== "gnet" && opts.mode !== "http") {
     throw new Error(`-mode must be gnet or http, got ${opts.mode}`);
   }
@@ -75,10 +54,8 @@ function parseFlags(argv) {
   if (!Number.isInteger(maxPayload) || maxPayload <= 0) {
     throw new Error(`invalid -max-payload ${opts["max-payload"]}`);
   }
-  const colon = opts.addr.lastIndexOf(":");
   return {
-    host: opts.addr.slice(0, colon) || "127.0.0.1",
-    port: Number(opts.addr.slice(colon + 1)),
+    ...flags.hostPort(opts.addr),
     pingInterval: parseDuration(opts["ping-interval"]),
     pingTimeout: parseDuration(opts["ping-timeout"]),
     maxPayload,

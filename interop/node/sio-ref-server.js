@@ -36,42 +36,16 @@
 "use strict";
 
 const http = require("http");
+const flags = require("./server-lib");
 const { Server } = require("socket.io");
 const engineio = require("engine.io");
 
-const PROFILES = {
-  default: {},
-  ref: { pingInterval: 300, pingTimeout: 200, maxHttpBufferSize: 1e6, cors: { origin: "*" }, connectTimeout: 1000 },
-  small: { maxHttpBufferSize: 1000 },
-  cors: { cors: { origin: ["https://app.example.com"], credentials: true } },
-  cookie: { cookie: true },
-  recovery: { connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true } },
-};
-
-// parseFlags mimics Go's flag package: -name value, -name=value, --name.
+// parseFlags reads the flags of examples/refapp.
 function parseFlags(argv) {
-  const opts = { addr: "127.0.0.1:3000", profile: "default", mode: "gnet" };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    if (!a.startsWith("-")) throw new Error(`unexpected argument ${a}`);
-    a = a.replace(/^--?/, "");
-    let name = a;
-    let value;
-    const eq = a.indexOf("=");
-    if (eq >= 0) {
-      name = a.slice(0, eq);
-      value = a.slice(eq + 1);
-    } else {
-      value = argv[++i];
-    }
-    if (!(name in opts)) throw new Error(`flag provided but not defined: -${name}`);
-    if (value === undefined) throw new Error(`flag needs an argument: -${name}`);
-    opts[name] = value;
-  }
+  const opts = flags.parseFlags(argv, { addr: "127.0.0.1:3000", profile: "default", mode: "gnet" });
   if (opts.mode !== "gnet" && opts.mode !== "http") throw new Error(`-mode must be gnet or http, got ${opts.mode}`);
-  if (!(opts.profile in PROFILES)) throw new Error(`unknown -profile ${opts.profile}`);
-  const colon = opts.addr.lastIndexOf(":");
-  return { host: opts.addr.slice(0, colon) || "127.0.0.1", port: Number(opts.addr.slice(colon + 1)), profile: opts.profile };
+  if (!(opts.profile in flags.PROFILES)) throw new Error(`unknown -profile ${opts.profile}`);
+  return { ...flags.hostPort(opts.addr), profile: opts.profile };
 }
 
 // report writes one "server: <event> key=<JSON> ..." line.
@@ -176,7 +150,7 @@ function main() {
     process.stderr.write(`sio-ref-server: ${e.message}\n`);
     process.exit(2);
   }
-  const options = PROFILES[cfg.profile];
+  const options = flags.PROFILES[cfg.profile];
 
   const httpServer = http.createServer((req, res) => {
     res.writeHead(404, { "Content-Type": "text/plain" });

@@ -8,24 +8,9 @@
 "use strict";
 
 const http = require("http");
+const flags = require("./server-lib");
 const { Server } = require("socket.io");
 const engine = require("engine.io");
-
-function flags() {
-  const out = { profile: "default", addr: "127.0.0.1:3000" };
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i += 2) out[a[i].replace(/^-+/, "")] = a[i + 1];
-  return out;
-}
-
-const profiles = {
-  default: {},
-  ref: { pingInterval: 300, pingTimeout: 200, maxHttpBufferSize: 1e6, cors: { origin: "*" }, connectTimeout: 1000 },
-  small: { maxHttpBufferSize: 1000 },
-  cors: { cors: { origin: ["https://app.example.com"], credentials: true } },
-  cookie: { cookie: true },
-  recovery: { connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true } },
-};
 
 // render turns a value into what the report shows: buffers as
 // "<Buffer hex>", functions as "<function>", at any depth.
@@ -50,13 +35,19 @@ function report(event, fields) {
 
 const errValue = (err) => (err ? { error: err.message } : null);
 
-const f = flags();
-const opts = profiles[f.profile];
+let f;
+try {
+  f = flags.parseFlags(process.argv.slice(2), { profile: "default", addr: "127.0.0.1:3000" });
+} catch (e) {
+  process.stderr.write(`sio-refapp: ${e.message}\n`);
+  process.exit(2);
+}
+const opts = flags.PROFILES[f.profile];
 if (!opts) {
   process.stderr.write(`unknown profile ${f.profile}\n`);
   process.exit(2);
 }
-const [host, port] = f.addr.split(":");
+const { host, port } = flags.hostPort(f.addr);
 
 const httpServer = http.createServer((req, res) => {
   report("http-404", [["method", req.method], ["url", req.url]]);
