@@ -3,6 +3,7 @@ package eio
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -12,11 +13,32 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 
 	"github.com/sioloop/sioloop/wsframe"
 )
+
+// ConnContext records when each connection was accepted, so that requests
+// of one session sent on several connections at once are applied in the
+// order they reached the server (see Request.Arrived). Set it as the
+// ConnContext of the http.Server that serves this Server (or call it from
+// yours); without it, a GET racing the client's close packet may be
+// refused where the reference would release it.
+//
+//	hs := &http.Server{Handler: mux, ConnContext: eio.ConnContext}
+func ConnContext(ctx context.Context, _ net.Conn) context.Context {
+	return context.WithValue(ctx, connInfoKey{}, &connInfo{opened: time.Now()})
+}
+
+type connInfoKey struct{}
+
+type connInfo struct {
+	opened time.Time
+	first  atomic.Bool // the first request was served
+}
 
 // ServeHTTP makes the server an http.Handler, for mounting in an existing
 // net/http server: polling requests are served by net/http's goroutines
@@ -32,6 +54,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Upgrade:    isUpgrade(r),
 		RemoteAddr: parseAddr(r.RemoteAddr),
 		Secure:     r.TLS != nil,
+	}
+	if ci, ok := r.Context().Value(connInfoKey{}).(*connInfo); ok && ci.first.CompareAndSwap(false, true) {
+		req.Arrived = ci.opened
 	}
 	if r.Method == http.MethodPost {
 		body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.opts.MaxPayload)+1))

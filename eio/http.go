@@ -66,6 +66,16 @@ func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
 	if hasSID {
 		ss := s.sessionBytes(sid)
 		if ss == nil {
+			if ls := s.lingeringBytes(sid); ls != nil && string(method) == "GET" &&
+				string(transport) == "polling" && !r.Upgrade && ls.overtook(r) {
+				// A GET that arrived before the client's close was applied
+				// (see lingerLocked).
+				var buf [8]byte
+				ls.mu.Lock()
+				ls.respondPoll(w, ls.appendPollPacket(buf[:0], Packet{Type: PacketNoop}, false))
+				ls.mu.Unlock()
+				return
+			}
 			s.refuse(r, w, ErrUnknownSID, hdr)
 			return
 		}
@@ -158,25 +168,32 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 	}
 	s.add(ss)
 	ss.startHeartbeat()
-	if fn := s.onConn; fn != nil {
-		fn(ss)
-	}
 	ob := bytebufferpool.Get()
 	defer bytebufferpool.Put(ob)
 	ob.B = s.appendOpen(ob.B, ss.id, isWS)
 	open := ob.B // copied by WriteFrame and Respond
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.state != stateOpen {
-		return // closed by the connection callback
-	}
 	if isWS {
+		// The open packet goes first, then whatever the connection
+		// callback sends (as the reference).
+		ss.mu.Lock()
 		ss.ws.WriteFrame(ws.OpText, typeDigits[PacketOpen], open)
 		if p := s.opts.InitialPacket; p != nil {
 			ss.sendLocked(Packet{Type: PacketMessage, Data: p})
 		}
 		ss.setWSLocked(ss.ws) // from now on broadcasts may write directly
+		ss.mu.Unlock()
+		if fn := s.onConn; fn != nil {
+			fn(ss)
+		}
 		return
+	}
+	if fn := s.onConn; fn != nil {
+		fn(ss)
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.state != stateOpen {
+		return // closed by the connection callback
 	}
 	bb := bytebufferpool.Get()
 	defer bytebufferpool.Put(bb)
@@ -253,13 +270,27 @@ func (s *Server) refuse(r *Request, w ResponseWriter, e *Error, hdr []HeaderFiel
 		w.Respond(&Response{Status: st, ContentType: ctHTML, Body: []byte(e.Message), Close: true})
 		return
 	}
-	body := make([]byte, 0, 64)
-	body = append(body, `{"code":`...)
-	body = strconv.AppendInt(body, int64(e.Code), 10)
-	body = append(body, `,"message":"`...)
-	body = append(body, e.Message...)
-	body = append(body, `"}`...)
-	w.Respond(&Response{Status: st, ContentType: ctJSON, Header: hdr, Body: body})
+	w.Respond(&Response{Status: st, ContentType: ctJSON, Header: hdr, Body: appendErrorJSON(make([]byte, 0, 64), e)})
+}
+
+// appendErrorJSON appends the reference's JSON body for e.
+func appendErrorJSON(dst []byte, e *Error) []byte {
+	dst = append(dst, `{"code":`...)
+	dst = strconv.AppendInt(dst, int64(e.Code), 10)
+	dst = append(dst, `,"message":"`...)
+	dst = append(dst, e.Message...)
+	return append(dst, `"}`...)
+}
+
+// refuseLate answers a held polling GET with e's JSON error, with the
+// session's CORS headers (extra: the CORS headers, then cache-control).
+func (s *Server) refuseLate(w ResponseWriter, e *Error, extra []HeaderField) {
+	st := e.Status
+	if st == 0 {
+		st = 400
+	}
+	var body [64]byte
+	w.Respond(&Response{Status: st, ContentType: ctJSON, Header: extra[:len(extra)-1], Body: appendErrorJSON(body[:0], e)})
 }
 
 // corsHeaders appends the CORS headers for r (none when CORS is off).

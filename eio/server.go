@@ -45,6 +45,9 @@ const sessionShards = 16
 type sessionShard struct {
 	mu sync.RWMutex
 	m  map[string]*Session
+	// gone holds polling sessions the client closed in the last
+	// lingerFor (see Server.lingerLocked); made on first use.
+	gone map[string]*Session
 }
 
 // NewServer returns a server configured by o (nil: defaults).
@@ -138,14 +141,27 @@ func (s *Server) add(ss *Session) {
 	s.count.Add(1)
 }
 
-func (s *Server) remove(ss *Session) {
+// remove drops ss from the live sessions; linger: into the lingering ones,
+// in the same step, so that no request finds it in neither (see lingerLocked).
+func (s *Server) remove(ss *Session, linger bool) {
 	sh := s.shard(ss.id)
 	sh.mu.Lock()
 	if sh.m[ss.id] == ss {
 		delete(sh.m, ss.id)
 		s.count.Add(-1)
+		if linger && !s.closed.Load() {
+			if sh.gone == nil {
+				sh.gone = make(map[string]*Session)
+			}
+			sh.gone[ss.id] = ss
+		}
 	}
 	sh.mu.Unlock()
+	if linger {
+		ss.mu.Lock()
+		s.wheel.Schedule(&ss.hb, lingerFor)
+		ss.mu.Unlock()
+	}
 }
 
 // newID returns 20 characters of URL-safe base64 from crypto/rand.
@@ -176,4 +192,44 @@ func (s *Server) appendOpen(dst []byte, sid string, websocket bool) []byte {
 		return append(dst, s.openWSSuf...)
 	}
 	return append(dst, s.openSuffix...)
+}
+
+// lingerFor is how long a polling session closed by the client's close
+// packet is remembered (see lingerLocked).
+const lingerFor = 100 * time.Millisecond
+
+// lingerLocked remembers ss, about to be closed by a close packet in a
+// POST while no GET was held, for lingerFor. The GET and the POST of one
+// session may arrive on two connections served by two event loops (or
+// goroutines), and the one that reached the server first is not always
+// the one applied first. A GET that finds the session lingering and that
+// arrived before the close was applied (Request.Arrived) is answered as
+// if it had been applied first: with the noop that releases a held GET at
+// a close. Any other request gets "Session ID unknown", as from the
+// reference.
+//
+// Call it with ss.mu held, before closing ss: the close moves it from the
+// live sessions to the lingering ones.
+func (s *Server) lingerLocked(ss *Session, closedAt time.Time) {
+	ss.lingering = true
+	ss.closedAt = closedAt
+}
+
+// forget drops a lingering session.
+func (s *Server) forget(ss *Session) {
+	sh := s.shard(ss.id)
+	sh.mu.Lock()
+	if sh.gone[ss.id] == ss {
+		delete(sh.gone, ss.id)
+	}
+	sh.mu.Unlock()
+}
+
+// lingeringBytes finds a lingering session by sid.
+func (s *Server) lingeringBytes(sid []byte) *Session {
+	sh := s.shardBytes(sid)
+	sh.mu.RLock()
+	ss := sh.gone[string(sid)]
+	sh.mu.RUnlock()
+	return ss
 }

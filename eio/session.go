@@ -91,7 +91,12 @@ type pollState struct {
 	// closeReason is kept while a polling session waits for a GET to
 	// carry its close packet.
 	closeReason string
-	upgrade     timer.Node
+	upgrade     timer.Node // upgrade timeout
+	check       timer.Node // the 100 ms release of a held GET during an upgrade
+	// lingering: closed by the client's close packet and kept, for
+	// lingerFor, to answer a GET that overtook that close (see lingerLocked).
+	lingering bool
+	closedAt  time.Time
 }
 
 // ID is the session id (sid). Any goroutine.
@@ -306,8 +311,9 @@ func (s *Session) closeWith(reason string, graceful bool) {
 		reason = s.closeReason
 	}
 	s.finishLocked(graceful)
+	linger := s.pollState != nil && s.lingering
 	s.mu.Unlock()
-	s.srv.remove(s)
+	s.srv.remove(s, linger)
 	if h := s.handler; h != nil {
 		h.OnClose(s, reason)
 	}
@@ -327,6 +333,7 @@ func (s *Session) finishLocked(graceful bool) {
 	}
 	if p := s.pollState; p != nil {
 		s.srv.wheel.Stop(&p.upgrade)
+		s.srv.wheel.Stop(&p.check)
 		if p.probe != nil {
 			p.probe.Close(0)
 			p.probe = nil
@@ -340,11 +347,23 @@ func (s *Session) finishLocked(graceful bool) {
 
 // OnTimer implements timer.Handler for the heartbeat and upgrade timers.
 func (s *Session) OnTimer(n *timer.Node) {
-	if p := s.pollState; p != nil && n == &p.upgrade {
-		s.upgradeTimedOut()
-		return
+	if p := s.pollState; p != nil {
+		switch n {
+		case &p.upgrade:
+			s.upgradeTimedOut()
+			return
+		case &p.check:
+			s.upgradeCheck()
+			return
+		}
 	}
 	s.mu.Lock()
+	if s.state == stateClosed && s.pollState != nil && s.lingering {
+		s.lingering = false
+		s.mu.Unlock()
+		s.srv.forget(s)
+		return
+	}
 	if s.state == stateClosing {
 		s.mu.Unlock()
 		s.closeWith("", false)
@@ -426,6 +445,7 @@ func (s *Session) startHeartbeat() {
 	s.hb.Init(s)
 	if s.pollState != nil {
 		s.upgrade.Init(s)
+		s.check.Init(s)
 	}
 	if s.protocol == 3 {
 		s.phase = hbPong

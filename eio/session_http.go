@@ -2,6 +2,7 @@ package eio
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/gobwas/ws"
 )
@@ -39,7 +40,7 @@ func (s *Session) serve(r *Request, w ResponseWriter, transport []byte, hdr []He
 	}
 	switch string(r.Method) {
 	case "GET":
-		s.pollGET(w, acceptedEncoding(r.Headers.Header("Accept-Encoding")))
+		s.pollGET(r, w, hdr)
 	case "POST":
 		s.pollPOST(r, w)
 	default:
@@ -52,7 +53,8 @@ var (
 	respTooLarge = Response{Status: 413}
 )
 
-func (s *Session) pollGET(w ResponseWriter, enc encoding) {
+func (s *Session) pollGET(r *Request, w ResponseWriter, hdr []HeaderField) {
+	enc := acceptedEncoding(r.Headers.Header("Accept-Encoding"))
 	s.mu.Lock()
 	s.pollEnc = enc
 	switch {
@@ -73,8 +75,10 @@ func (s *Session) pollGET(w ResponseWriter, enc encoding) {
 		s.closeWith("", false)
 		return
 	case s.state != stateOpen:
+		// Closed while this GET was on its way: answer as the reference
+		// does once the session is gone.
 		s.mu.Unlock()
-		w.Respond(&respBadEmpty)
+		s.srv.refuse(r, w, ErrUnknownSID, hdr)
 		return
 	case s.poll != nil:
 		// Two GETs at once: the reference refuses the second, answers the
@@ -85,13 +89,11 @@ func (s *Session) pollGET(w ResponseWriter, enc encoding) {
 		return
 	}
 	s.poll = w
-	switch {
-	case s.queued > 0:
+	if s.queued > 0 {
 		s.flushPollLocked()
-	case s.upgrading && s.probed:
-		// The client is switching to WebSocket: release its poll.
-		s.respondPollPacketLocked(PacketNoop)
-	default:
+	} else {
+		// Held; during an upgrade the 100 ms check releases it (see
+		// upgradeCheck), as the reference does.
 		w.NotifyAbort(s)
 	}
 	s.mu.Unlock()
@@ -193,7 +195,11 @@ func (s *Session) pollPOST(r *Request, w ResponseWriter) {
 		if p.Type == PacketClose {
 			// The client is leaving: its pending GET gets a noop.
 			s.mu.Lock()
-			s.respondPollPacketLocked(PacketNoop)
+			if s.poll != nil {
+				s.respondPollPacketLocked(PacketNoop)
+			} else if s.state == stateOpen {
+				s.srv.lingerLocked(s, time.Now())
+			}
 			s.mu.Unlock()
 			s.closeWith(ReasonTransportClose, false)
 			break
@@ -279,9 +285,7 @@ func (s *Session) upgradeTimedOut() {
 		return
 	}
 	s.probe.Close(0)
-	s.probe = nil
-	s.upgrading = false
-	s.probed = false
+	s.abortUpgradeLocked()
 }
 
 // probeTransport receives the messages of a WebSocket being upgraded to.
@@ -305,18 +309,20 @@ func (t probeTransport) OnMessage(c WSConn, binary bool, data []byte) {
 	case err == nil && p.Type == PacketPing && string(p.Data) == "probe":
 		c.WriteFrame(ws.OpText, typeDigits[PacketPong], p.Data)
 		s.probed = true
-		// Release the pending GET so the client can pause polling.
-		if s.poll != nil {
-			if s.queued > 0 {
-				s.flushPollLocked()
-			} else {
-				s.respondPollPacketLocked(PacketNoop)
-			}
-		}
+		// As the reference: from now on, every 100 ms, a held GET is
+		// released with a noop so that the client can pause polling.
+		s.srv.wheel.Schedule(&s.check, upgradeCheckEvery)
 	case err == nil && p.Type == PacketUpgrade && s.probed:
 		s.srv.wheel.Stop(&s.upgrade)
-		if s.poll != nil {
-			s.respondPollPacketLocked(PacketNoop)
+		s.srv.wheel.Stop(&s.check)
+		if w := s.poll; w != nil {
+			// The client pauses polling before it sends the upgrade
+			// packet, so a GET still held here was sent after it, on
+			// another connection, and overtook it (another event loop):
+			// answer it as the reference answers a GET that follows the
+			// upgrade.
+			s.poll = nil
+			s.srv.refuseLate(w, ErrBadRequest, s.extra)
 		}
 		s.probe = nil
 		s.ws = c
@@ -338,10 +344,7 @@ func (t probeTransport) OnMessage(c WSConn, binary bool, data []byte) {
 		}
 	default:
 		// Anything else during the probe aborts the upgrade only.
-		s.probe = nil
-		s.upgrading = false
-		s.probed = false
-		s.srv.wheel.Stop(&s.upgrade)
+		s.abortUpgradeLocked()
 		c.Close(0)
 	}
 	s.mu.Unlock()
@@ -351,14 +354,37 @@ func (t probeTransport) OnClose(c WSConn, err error) {
 	s := t.s
 	s.mu.Lock()
 	if s.probe == c {
-		s.probe = nil
-		s.upgrading = false
-		s.probed = false
-		s.srv.wheel.Stop(&s.upgrade)
-		s.mu.Unlock()
-		return
+		s.abortUpgradeLocked()
 	}
 	s.mu.Unlock()
+}
+
+// abortUpgradeLocked forgets an upgrade that did not complete; polling
+// goes on.
+func (s *Session) abortUpgradeLocked() {
+	s.probe = nil
+	s.upgrading = false
+	s.probed = false
+	s.srv.wheel.Stop(&s.upgrade)
+	s.srv.wheel.Stop(&s.check)
+}
+
+// upgradeCheckEvery is the reference's period for releasing a held GET
+// while an upgrade is probed (engine.io socket.ts, setInterval(check, 100)).
+const upgradeCheckEvery = 100 * time.Millisecond
+
+// upgradeCheck runs every upgradeCheckEvery once the probe was answered,
+// until the upgrade completes or fails: a held GET gets a noop.
+func (s *Session) upgradeCheck() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || !s.upgrading || !s.probed {
+		return
+	}
+	if s.poll != nil {
+		s.respondPollPacketLocked(PacketNoop)
+	}
+	s.srv.wheel.Schedule(&s.check, upgradeCheckEvery)
 }
 
 // drainQueueToWSLocked re-sends the polling queue over the WebSocket.
@@ -393,3 +419,11 @@ type closedProbe struct{}
 
 func (closedProbe) OnMessage(WSConn, bool, []byte) {}
 func (closedProbe) OnClose(WSConn, error)          {}
+
+// overtook reports whether r, a GET for this lingering session, reached
+// the server before the close was applied.
+func (s *Session) overtook(r *Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lingering && !r.Arrived.IsZero() && r.Arrived.Before(s.closedAt)
+}

@@ -2,6 +2,7 @@ package eio
 
 import (
 	"net"
+	"time"
 
 	"github.com/gobwas/ws"
 )
@@ -26,6 +27,15 @@ type Request struct {
 	Upgrade    bool
 	RemoteAddr net.Addr
 	Secure     bool
+	// Arrived is, for the first request of a connection, when it reached
+	// the server (the kernel's receive stamp), or when its connection was
+	// accepted if the request came later (it may have been sent from then
+	// on); zero for later requests, or when the network layer cannot tell.
+	// Requests of one session may come on several connections served by
+	// different event loops (or goroutines), and the one that arrived
+	// first is not always applied first: Arrived tells them apart (see
+	// Server.lingerLocked).
+	Arrived time.Time
 }
 
 // HeaderReader looks up a request header by name, case-insensitively,

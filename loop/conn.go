@@ -157,6 +157,10 @@ type conn struct {
 	rstop   bool  // stop reading (protocol error): bytes are discarded
 	started bool  // the current POST was announced (RequestStarted)
 	skip    int64 // inbound bytes to discard (a refused request's body)
+	// arrived: when the first bytes of the first request reached the
+	// kernel (Unix ns; see arrivedAt), until that request is dispatched;
+	// then 0 (eio.Request.Arrived).
+	arrived int64
 	dec     wsframe.Decoder
 	wsh     eio.WSHandler
 	route   *Route

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
@@ -91,7 +92,7 @@ func (s *Server) routeOf(path []byte) *Route {
 }
 
 func (c *conn) eioRequest(b []byte, req *Request) eio.Request {
-	return eio.Request{
+	er := eio.Request{
 		Method:     req.Method,
 		RawQuery:   req.RawQuery,
 		RawHeaders: rawHeaders(b, req),
@@ -100,6 +101,11 @@ func (c *conn) eioRequest(b []byte, req *Request) eio.Request {
 		Upgrade:    isWebSocketUpgrade(req),
 		RemoteAddr: c.gc.RemoteAddr(),
 	}
+	if c.arrived > 0 {
+		er.Arrived = time.Unix(0, c.arrived)
+		c.arrived = 0
+	}
+	return er
 }
 
 // announce tells the route's server that a POST's body is on its way.

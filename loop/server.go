@@ -220,6 +220,7 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 	s := h.srv
 	s.eng = eng
 	if fd, err := eng.Dup(); err == nil {
+		enableArrivalStamps(fd) // the dup shares the listening socket
 		if sa, err := unix.Getsockname(fd); err == nil {
 			if in4, ok := sa.(*unix.SockaddrInet4); ok {
 				s.addr.Store(&net.TCPAddr{IP: net.IP(in4.Addr[:]), Port: in4.Port})
@@ -236,7 +237,13 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.srv
 	l := s.loopOf(gc.EventLoop())
-	c := &conn{gc: gc, l: l}
+	c := &conn{gc: gc, l: l, arrived: arrivedAt(gc.Fd())}
+	if c.arrived < 0 {
+		// Nothing waiting yet: the first request reaches the server after
+		// now, and no earlier; it may have been sent before anything
+		// that happens from now on (see eio.Request.Arrived).
+		c.arrived = time.Now().UnixNano()
+	}
 	c.tm.Init(c)
 	gc.SetContext(c)
 	s.conns.Add(1)
