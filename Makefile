@@ -7,7 +7,7 @@ CHROMIUM  := /usr/bin/chromium
 
 BENCH_OUT ?= results/compare
 
-.PHONY: test lint vet fmtcheck deps chromium bench microbench fuzz run conformance clean
+.PHONY: test lint vet fmtcheck deps chromium bench microbench fuzz run conformance conformance-stress clean
 
 ## test: everything CI runs — lint, then unit + interop tests under -race.
 test: lint deps
@@ -61,6 +61,14 @@ run:
 ## conformance: the app of the public engine.io-protocol test suite on 127.0.0.1:3000.
 conformance:
 	$(GO) run ./examples/conformance -addr 127.0.0.1:3000
+
+## conformance-stress: the timing- and order-sensitive cases of the public engine.io-protocol suite
+## (interop/conformance_strict_test.go, exact sleeps, no tolerance) STRESS times each (default 20),
+## against the Node reference, ours on gnet (2 loops) and ours on net/http; prints the failures per case.
+STRESS ?= 20
+conformance-stress: $(NODE_DEPS)
+	@log=$$(mktemp); SIOLOOP_STRESS=$(STRESS) $(GO) test -count=1 -timeout 30m -run '^TestConformanceStrict$$' -v ./interop/ >$$log 2>&1; st=$$?; \
+	grep -E 'repetitions per case|[0-9]+/[0-9]+ failed|^(ok|FAIL)' $$log; rm -f $$log; exit $$st
 
 clean:
 	rm -rf interop/node_modules bin

@@ -41,6 +41,8 @@ func main() {
 	maxPayload := flag.Int("max-payload", 1_000_000, "Engine.IO maxPayload (bytes)")
 	connectTimeout := flag.Duration("connect-timeout", time.Second, "Socket.IO connectTimeout")
 	allowEIO3 := flag.Bool("allow-eio3", false, "also accept Engine.IO protocol 3 clients on /engine.io/")
+	loops := flag.Int("loops", 0, "gnet mode: number of event loops (0: GOMAXPROCS)")
+	greet := flag.String("greet", "", "/engine.io/: send this message from the connection callback")
 	flag.Parse()
 
 	eo := eio.Options{
@@ -51,9 +53,9 @@ func main() {
 	}
 	eo3 := eo
 	eo3.AllowEIO3 = *allowEIO3
-	app := newApp(&eo3)
+	app := newApp(&eo3, *greet)
 	app.sio = newSocketIO(&sio.Options{EIO: eo, ConnectTimeout: *connectTimeout})
-	if err := app.serve(*mode, *addr); err != nil && err != loop.ErrServerClosed && err != http.ErrServerClosed {
+	if err := app.serve(*mode, *addr, *loops); err != nil && err != loop.ErrServerClosed && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 }
@@ -71,13 +73,16 @@ type app struct {
 	closed []closedSession
 }
 
-func newApp(o *eio.Options) *app {
+func newApp(o *eio.Options, greet string) *app {
 	a := &app{eio: eio.NewServer(o), open: make(map[string]*eio.Session)}
 	a.eio.OnConnection(func(s *eio.Session) {
 		a.mu.Lock()
 		a.open[s.ID()] = s
 		a.mu.Unlock()
 		s.SetHandler(a)
+		if greet != "" {
+			_ = s.Send([]byte(greet), false)
+		}
 	})
 	return a
 }
@@ -123,7 +128,7 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (a *app) serve(mode, addr string) error {
+func (a *app) serve(mode, addr string, loops int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer a.eio.Close()
@@ -131,7 +136,8 @@ func (a *app) serve(mode, addr string) error {
 	switch mode {
 	case "gnet":
 		srv, err := loop.New(loop.Config{
-			Addr: addr,
+			Addr:  addr,
+			Loops: loops,
 			Routes: []loop.Route{
 				{Prefix: "/engine.io/", Server: a.eio},
 				{Prefix: "/socket.io/", Server: a.sio.Engine()},
@@ -157,7 +163,7 @@ func (a *app) serve(mode, addr string) error {
 		mux.Handle("/engine.io/", a.eio)
 		mux.Handle("/socket.io/", a.sio)
 		mux.Handle("/", a)
-		hs := &http.Server{Handler: mux}
+		hs := &http.Server{Handler: mux, ConnContext: eio.ConnContext}
 		go func() {
 			<-ctx.Done()
 			_ = hs.Shutdown(context.Background())

@@ -42,6 +42,8 @@ function parseFlags(argv) {
   const opts = flags.parseFlags(argv, {
     addr: "127.0.0.1:3000",
     mode: "gnet",
+    loops: "0", // accepted and ignored (Node has one event loop)
+    greet: "",
     "ping-interval": "300ms",
     "ping-timeout": "200ms",
     "max-payload": "1000000",
@@ -60,6 +62,7 @@ function parseFlags(argv) {
     pingTimeout: parseDuration(opts["ping-timeout"]),
     maxPayload,
     allowEIO3: opts["allow-eio3"] === "true",
+    greet: opts.greet,
   };
 }
 
@@ -109,6 +112,7 @@ function main() {
   engine.attach(httpServer, { path: "/engine.io" });
 
   engine.on("connection", (socket) => {
+    if (cfg.greet) socket.send(cfg.greet);
     socket.on("message", (data) => socket.send(data));
     socket.on("close", (reason, desc) => {
       const entry = { sid: socket.id, reason };
