@@ -36,6 +36,14 @@ type Options struct {
 	AllowRequest func(r *Request) error
 	// InitialPacket is an optional message sent right after the open packet.
 	InitialPacket []byte
+	// MaxBufferedBytes bounds the output that may wait on the server for
+	// one session (default 4 MiB): packets queued for a polling session's
+	// next GET here, and in package loop the bytes a WebSocket connection
+	// has not yet taken (loop.Config.MaxOutbound defaults to it). A session
+	// that would pass it is a slow consumer: its queue is dropped and it is
+	// closed with ReasonSlowConsumer. Volatile packets are dropped long
+	// before (whenever the transport is not writable).
+	MaxBufferedBytes int
 	// CompressionThreshold: polling responses of at least this many bytes
 	// are gzip- or deflate-compressed when the request allows it (default
 	// 1024, as the reference); negative turns compression off.
@@ -70,6 +78,7 @@ const (
 	defaultPingTimeout    = 20 * time.Second
 	defaultUpgradeTimeout = 10 * time.Second
 	defaultMaxPayload     = 1_000_000
+	defaultMaxBuffered    = 4 << 20
 )
 
 func (o *Options) withDefaults() Options {
@@ -91,6 +100,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxPayload <= 0 {
 		c.MaxPayload = defaultMaxPayload
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = defaultMaxBuffered
 	}
 	if c.Transports == nil {
 		c.Transports = []string{"polling", "websocket"}

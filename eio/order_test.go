@@ -232,3 +232,40 @@ func TestGETRacingClientClose(t *testing.T) {
 		t.Error("the session is still lingering")
 	}
 }
+
+// TestPollingSlowConsumer: a polling session that never polls cannot make
+// the server hold more than MaxBufferedBytes for it: past it the queue is
+// dropped and the session closed as a slow consumer.
+func TestPollingSlowConsumer(t *testing.T) {
+	srv := NewServer(&Options{MaxBufferedBytes: 64 << 10})
+	defer srv.Close()
+	var sess *Session
+	closed := make(chan string, 1)
+	srv.OnConnection(func(s *Session) { sess = s; s.SetHandler(closeRecorder(closed)) })
+	pollingSession(t, srv)
+	msg := make([]byte, 8<<10)
+	var err error
+	n := 0
+	for ; n < 100 && err == nil; n++ {
+		err = sess.Send(msg, false)
+	}
+	if err != ErrSlowConsumer || n != 8 {
+		t.Fatalf("after %d sends of 8 KiB: %v, want ErrSlowConsumer at the 8th", n, err)
+	}
+	select {
+	case r := <-closed:
+		if r != ReasonSlowConsumer {
+			t.Fatalf("closed with %q, want %q", r, ReasonSlowConsumer)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("not closed")
+	}
+	if err := sess.Send(msg, false); err != ErrSessionClosed {
+		t.Fatalf("send after the close: %v", err)
+	}
+}
+
+type closeRecorder chan string
+
+func (c closeRecorder) OnMessage(*Session, []byte, bool) {}
+func (c closeRecorder) OnClose(_ *Session, reason string) { c <- reason }

@@ -21,6 +21,9 @@ const (
 	ReasonParseError     = "parse error"
 	ReasonForcedClose    = "forced close"
 	ReasonServerShutdown = "server shutting down"
+	// ReasonSlowConsumer: more output waited for the session than
+	// Options.MaxBufferedBytes (the reference has no such bound).
+	ReasonSlowConsumer = "slow consumer"
 )
 
 // SessionHandler receives a session's messages and its end. The upper layer
@@ -97,6 +100,7 @@ type pollState struct {
 	// lingerFor, to answer a GET that overtook that close (see lingerLocked).
 	lingering bool
 	closedAt  time.Time
+	overflow  bool // the queue passed MaxBufferedBytes: close (unlockCheckOverflow)
 }
 
 // ID is the session id (sid). Any goroutine.
@@ -138,11 +142,27 @@ var ErrSessionClosed = errors.New("eio: session closed")
 // is copied before Send returns. Any goroutine.
 func (s *Session) Send(data []byte, binary bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.state != stateOpen {
+		s.mu.Unlock()
 		return ErrSessionClosed
 	}
 	s.sendLocked(Packet{Type: PacketMessage, Binary: binary, Data: data})
+	return s.unlockCheckOverflow()
+}
+
+// ErrSlowConsumer is returned by a write that found the session's output
+// over Options.MaxBufferedBytes: the session is closed.
+var ErrSlowConsumer = errors.New("eio: slow consumer: output over MaxBufferedBytes, session closed")
+
+// unlockCheckOverflow releases s.mu and closes the session if a write
+// under it overflowed (see sendLocked).
+func (s *Session) unlockCheckOverflow() error {
+	over := s.pollState != nil && s.overflow
+	s.mu.Unlock()
+	if over {
+		s.closeWith(ReasonSlowConsumer, false)
+		return ErrSlowConsumer
+	}
 	return nil
 }
 
@@ -151,8 +171,8 @@ func (s *Session) Send(data []byte, binary bool) error {
 // slices are copied before it returns. Any goroutine.
 func (s *Session) SendPacket(text []byte, binary [][]byte) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.state != stateOpen {
+		s.mu.Unlock()
 		return ErrSessionClosed
 	}
 	// Polling: queue everything before answering a held GET, so that one
@@ -170,7 +190,7 @@ func (s *Session) SendPacket(text []byte, binary [][]byte) error {
 		s.poll = held
 		s.flushPollLocked()
 	}
-	return nil
+	return s.unlockCheckOverflow()
 }
 
 // Writable reports whether a packet sent now would leave at once: a
@@ -221,6 +241,14 @@ func (s *Session) sendLocked(p Packet) {
 	}
 	if s.queue == nil {
 		s.queue = bytebufferpool.Get()
+	}
+	if s.overflow || len(s.queue.B)+len(p.Data)+8 > s.srv.opts.MaxBufferedBytes {
+		// A slow consumer: drop everything; the caller closes the session
+		// once it releases the lock (unlockCheckOverflow).
+		s.overflow = true
+		s.queue.B = s.queue.B[:0]
+		s.queued = 0
+		return
 	}
 	if s.protocol == 3 {
 		s.queue.B = AppendPayloadPacketV3(s.queue.B, p)

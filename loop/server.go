@@ -51,8 +51,9 @@ type Config struct {
 	// routes). Larger ones get 413 and the connection is closed.
 	MaxBody int64
 	// MaxOutbound bounds the bytes waiting to be written to one connection
-	// (default 4 MiB): a client that reads slower than the server writes
-	// is disconnected past it, so the server never grows without bound.
+	// (default: the largest MaxBufferedBytes of the routes' servers, 4 MiB):
+	// a client that reads slower than the server writes is disconnected
+	// past it, so the server never grows without bound.
 	MaxOutbound int
 	// Logf receives unexpected errors (default: discarded).
 	Logf func(format string, args ...any)
@@ -97,20 +98,28 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = 10 * time.Second
 	}
-	if cfg.MaxOutbound <= 0 {
-		cfg.MaxOutbound = 4 << 20
-	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 5 * time.Second
 	}
 	cfg.Routes = append([]Route(nil), cfg.Routes...)
+	var maxPayload int64
+	var maxBuffered int
 	for _, r := range cfg.Routes {
 		if !strings.HasPrefix(r.Prefix, "/") || r.Server == nil {
 			return nil, fmt.Errorf("loop: bad route %q", r.Prefix)
 		}
-		if mp := int64(r.Server.Options().MaxPayload); mp > cfg.MaxBody && cfg.MaxBody == 0 {
-			cfg.MaxBody = mp
-		}
+		o := r.Server.Options()
+		maxPayload = max(maxPayload, int64(o.MaxPayload))
+		maxBuffered = max(maxBuffered, o.MaxBufferedBytes)
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = maxPayload
+	}
+	if cfg.MaxOutbound <= 0 {
+		cfg.MaxOutbound = maxBuffered
+	}
+	if cfg.MaxOutbound <= 0 {
+		cfg.MaxOutbound = 4 << 20
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
