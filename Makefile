@@ -9,9 +9,12 @@ BENCH_OUT ?= results/compare
 
 .PHONY: test lint vet fmtcheck deps chromium bench microbench fuzz run conformance conformance-stress clean
 
-## test: everything CI runs — lint, then unit + interop tests under -race.
+## test: everything CI runs — lint, unit + interop tests under -race, then every fuzz target for
+## TEST_FUZZTIME (a crasher fails the run and is kept under the package's testdata/fuzz/).
+TEST_FUZZTIME ?= 10s
 test: lint deps
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 ## deps: install the pinned npm packages the interop tests use (official clients, Node reference peers,
 ## playwright-core) and Debian's Chromium for the browser test of examples/chat.

@@ -10,6 +10,7 @@
 // Admin endpoints on the same port, for tests:
 //
 //	GET  /admin/sessions        {"open":[sid...],"closed":[{"sid":..,"reason":..}...]}
+//	                            (closed: the last 5,000 to 10,000)
 //	POST /admin/close?sid=SID   server-side close of one session
 package main
 
@@ -60,6 +61,9 @@ func main() {
 	}
 }
 
+// maxClosed bounds the closed sessions /admin/sessions reports.
+const maxClosed = 10000
+
 type closedSession struct {
 	SID    string `json:"sid"`
 	Reason string `json:"reason"`
@@ -93,6 +97,11 @@ func (a *app) OnMessage(s *eio.Session, data []byte, binary bool) { _ = s.Send(d
 func (a *app) OnClose(s *eio.Session, reason string) {
 	a.mu.Lock()
 	delete(a.open, s.ID())
+	if len(a.closed) == maxClosed {
+		// Keep the most recent: a long run of abandoned sessions must
+		// not grow the server (the tests look at their own, recent ones).
+		a.closed = append(a.closed[:0], a.closed[maxClosed/2:]...)
+	}
 	a.closed = append(a.closed, closedSession{s.ID(), reason})
 	a.mu.Unlock()
 }
