@@ -71,6 +71,7 @@ type Server struct {
 	ownWheel bool // made by New: Serve stops it
 	eng      gnet.Engine
 	ready    chan struct{}
+	served   chan struct{} // closed when Serve returns
 	addr     atomic.Pointer[net.TCPAddr]
 	loopMu   sync.Mutex
 	loops    []*evloop
@@ -125,10 +126,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBody = 1 << 20
 	}
 	s := &Server{
-		cfg:   cfg,
-		lim:   Limits{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxBody: cfg.MaxBody},
-		wheel: cfg.Wheel,
-		ready: make(chan struct{}),
+		cfg:    cfg,
+		lim:    Limits{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxBody: cfg.MaxBody},
+		wheel:  cfg.Wheel,
+		ready:  make(chan struct{}),
+		served: make(chan struct{}),
 	}
 	if s.wheel == nil {
 		s.wheel = timer.New(50 * time.Millisecond)
@@ -149,6 +151,7 @@ func ListenAndServe(cfg Config) error {
 
 // Serve runs the event loops until Shutdown. It blocks.
 func (s *Server) Serve() error {
+	defer close(s.served)
 	if s.ownWheel {
 		defer s.wheel.Close()
 	}
@@ -187,10 +190,28 @@ func (s *Server) Addr() net.Addr { return s.addr.Load() }
 // Conns is the number of open TCP connections.
 func (s *Server) Conns() int { return int(s.conns.Load()) }
 
-// Shutdown stops the engine: every connection is closed. Any goroutine.
+// Shutdown stops the engine: every connection is closed. It returns once
+// Serve has returned, or with ctx's error. Any goroutine.
 func (s *Server) Shutdown(ctx context.Context) error {
-	<-s.ready
-	return s.eng.Stop(ctx)
+	select {
+	case <-s.ready:
+	case <-s.served:
+		return nil // never booted
+	}
+	// gnet's Stop polls for the end every 500 ms: only use it to start
+	// the shutdown (a done context makes it return at once), and wait for
+	// Serve to return instead.
+	now, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.eng.Stop(now); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	select {
+	case <-s.served:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Server) logf(format string, args ...any) {
