@@ -39,8 +39,8 @@ fmtcheck:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## bench: the headline comparison (bench/compare): sioloop against Node.js socket.io, zishang520 and the
-## gnet floor, every workload of BENCH.md, server pinned on CPU 0 and siobench on CPU 1, fresh server per
-## run, order alternated, 3 rounds, ~12 min. FULL=1 (~1 h): BENCH.md's message counts, 10 s windows, 5 rounds.
+## gnet floor, every workload of bench/compare, server pinned on CPU 0 and siobench on CPU 1, fresh server per
+## run, order alternated, 3 rounds, ~12 min. FULL=1 (~1 h): the full message counts, 10 s windows, 5 rounds.
 ## Tables in $(BENCH_OUT)/results.md, every run in results.json and raw/, SVG charts in charts/.
 bench: $(NODE_DEPS)
 	$(GO) run ./bench/compare -out $(BENCH_OUT) $(if $(FULL),-full)

@@ -18,7 +18,7 @@ import (
 
 // Requests as real clients send them.
 const (
-	// Golden captures (/work/shared/golden, <HOST> = 127.0.0.1:3000).
+	// Golden captures (interop/testdata/golden, <HOST> = 127.0.0.1:3000).
 	// eio-polling-handshake.txt
 	reqGoldenHandshake = "GET /socket.io/?EIO=4&transport=polling&t=PxYz12a HTTP/1.1\r\n" +
 		"Host: 127.0.0.1:3000\r\n\r\n"

@@ -16,7 +16,7 @@ import (
 )
 
 // The files in testdata/golden are captures of the Node.js reference server
-// (see /work/shared/golden/README.md for the format). These tests replay the
+// (see interop/testdata/golden/README.md for the format). These tests replay the
 // client's frames through a server-side Decoder and compare the outcome with
 // what the reference server did: echo a message, answer a ping, or close
 // with a given code. Server frames annotated with their exact header bytes

@@ -1,6 +1,6 @@
 // Command compare is the headline comparison of issue 5 (`make bench`):
 // sioloop against Node.js socket.io, the zishang520 Go port and the gnet
-// floor, measured side by side the way ../shared/BENCH.md asks.
+// floor, measured side by side the way docs/bench-app.md asks.
 //
 // For every round, for every workload, every server runs once: a fresh
 // server process pinned with taskset to -server-cpu, siobench pinned to
@@ -11,7 +11,7 @@
 // BENCHMARKS.md) and charts/ (SVG).
 //
 //	go run ./bench/compare                 # reduced: 3 s windows, 3 rounds (~11 min)
-//	go run ./bench/compare -full           # BENCH.md's counts, 10 s windows, 5 rounds
+//	go run ./bench/compare -full           # the full message counts, 10 s windows, 5 rounds
 //	go run ./bench/compare -servers ours,node -workloads echo,ack -rounds 5
 package main
 
@@ -54,7 +54,7 @@ func main() {
 	var c config
 	var srvList, wlList string
 	flag.StringVar(&c.out, "out", "results/compare", "output `dir` (raw/, results.json, results.md, charts/)")
-	flag.BoolVar(&c.full, "full", false, "the complete comparison: BENCH.md's message counts, 10 s windows, 5 rounds")
+	flag.BoolVar(&c.full, "full", false, "the complete comparison: the full message counts, 10 s windows, 5 rounds")
 	flag.IntVar(&c.rounds, "rounds", 0, "rounds (default 3; 5 with -full)")
 	flag.StringVar(&srvList, "servers", "ours,node,zishang,floor", "servers to compare, in the first round's order")
 	flag.StringVar(&wlList, "workloads", "", "comma-separated workload names (default all; -list shows them)")
@@ -107,7 +107,7 @@ func main() {
 		}
 	}
 	if _, err := exec.LookPath("taskset"); err != nil {
-		fatal(errors.New("taskset not found: BENCH.md rule 1 (pin server and load generator) needs it"))
+		fatal(errors.New("taskset not found: docs/bench-app.md rule 1 (pin server and load generator) needs it"))
 	}
 	srvs := servers(root, c.bin)
 	for _, n := range c.servers {

@@ -293,7 +293,7 @@ func (d *document) markdown(c *config, details bool) string {
 	ref := d.ref()
 	mode := "reduced (3 s windows; message counts are upper bounds)"
 	if m.Full {
-		mode = "full (BENCH.md's message counts, 10 s windows)"
+		mode = "full (the full message counts, 10 s windows)"
 	}
 	fmt.Fprintf(&b, "## Side by side: %s\n\n", strings.Join(titles(d, m.Servers), ", "))
 	fmt.Fprintf(&b, "```sh\n%s\n```\n\n", m.Command)

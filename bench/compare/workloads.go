@@ -20,14 +20,14 @@ type workload struct {
 	Offered float64 `json:"offered,omitempty"`
 }
 
-// workloads returns the list; full selects BENCH.md's counts and longer
+// workloads returns the list; full selects the full message counts and longer
 // windows, otherwise a reduced version (3 s windows, counts as upper bounds).
 func workloads(full bool) []workload {
 	warm, win := "1s", "3s"
 	if full {
 		warm, win = "2s", "10s"
 	}
-	// counted: BENCH.md's message count; reduced runs stop at the window
+	// counted: the full message count; reduced runs stop at the window
 	// instead if that comes first.
 	counted := func(n string) []string {
 		if full {

@@ -11,7 +11,7 @@ import (
 	"github.com/sioloop/sioloop/sio"
 )
 
-// The application of the golden captures (shared/golden/README.md, "The
+// The application of the golden captures (interop/testdata/golden/README.md, "The
 // application on the server"), written against the public sio API.
 
 // errNotAuthorized is the /guarded refusal: a message and a data object.

@@ -1,5 +1,5 @@
 // Command refapp serves the application of the golden wire captures
-// (shared/golden/README.md, "The application on the server"): Socket.IO on
+// (interop/testdata/golden/README.md, "The application on the server"): Socket.IO on
 // /socket.io/ (namespaces "/" and "/custom" with the test handlers,
 // /guarded and /guarded-plain refused by middlewares, dynamic namespaces
 // ^/dyn-\d+$), a bare Engine.IO echo server on /engine.io/, and 404

@@ -1,4 +1,4 @@
-// Package benchapp is the bench app contract of ../shared/BENCH.md on the
+// Package benchapp is the bench app contract of docs/bench-app.md on the
 // main namespace, served by `siobench serve` and embedded by siobench when
 // it has no target URL:
 //

@@ -1,5 +1,5 @@
 // Package golden reads the byte rendering of the golden wire captures
-// (../shared/golden/README.md, copied under interop/testdata/golden): a
+// (interop/testdata/golden/README.md): a
 // helper for the tests of several packages.
 package golden
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Reference peer for the Socket.IO interop scenarios (interop/sio_client_test.go):
 // the npm `socket.io` 4.8.4 server (pinned in interop/package.json) running the
-// application of the golden captures (/work/shared/golden/README.md, "The
+// application of the golden captures (interop/testdata/golden/README.md, "The
 // application on the server"), with the flags and the "listening on" line of
 // examples/refapp, so that every scenario runs against both.
 //

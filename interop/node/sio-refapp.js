@@ -1,4 +1,4 @@
-// The application of the golden captures (shared/golden/README.md, "The
+// The application of the golden captures (interop/testdata/golden/README.md, "The
 // application on the server") on the npm socket.io 4.8.4 server: the Node
 // twin of examples/refapp, with the same flags and the same report lines
 // on stdout, so that interop/golden_sio_test.go can check itself against

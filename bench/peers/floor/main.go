@@ -1,6 +1,6 @@
 // Command floor is the thinnest server siobench can drive: gnet plus
 // gobwas/ws, moving WebSocket frames with just enough Engine.IO and
-// Socket.IO bytes for the bench app contract of ../shared/BENCH.md. It is the
+// Socket.IO bytes for the bench app contract of docs/bench-app.md. It is the
 // naive cost of this stack; the distance from sioloop to it is the
 // framework's tax.
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The bench app contract of BENCH.md on the Node.js reference server
+// The bench app contract of docs/bench-app.md on the Node.js reference server
 // (npm socket.io 4.8, default options), for siobench to compare against:
 //
 //   echo            → socket.emit("echo", ...args)

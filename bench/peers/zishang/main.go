@@ -1,4 +1,4 @@
-// Command zishang is the bench app contract of ../shared/BENCH.md on
+// Command zishang is the bench app contract of docs/bench-app.md on
 // github.com/zishang520/socket.io (servers/socket/v3, v3.0.6), the most
 // complete Go port of socket.io, with default options:
 //
