@@ -58,7 +58,7 @@ type Config struct {
 	Logf func(format string, args ...any)
 	// Wheel, when set, runs the connections' timers (header and idle
 	// timeouts) on a wheel the caller owns and stops (sio shares its
-	// Engine.IO server's); nil: the server makes its own (50 ms tick).
+	// Engine.IO server's); nil: the server makes its own.
 	Wheel *timer.Wheel
 }
 
@@ -122,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 		ready: make(chan struct{}),
 	}
 	if s.wheel == nil {
-		s.wheel = timer.New(50 * time.Millisecond)
+		s.wheel = timer.New()
 		s.ownWheel = true
 	}
 	s.tickDate()
