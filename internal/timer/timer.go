@@ -41,6 +41,7 @@ const (
 	shardBits = 3
 	nShards   = 1 << shardBits
 	never     = math.MaxInt64
+	shrinkAt  = 4096 // heap capacity from which a mostly empty heap shrinks
 )
 
 // entry is a heap slot: the deadline sits next to the node pointer, so
@@ -168,6 +169,11 @@ func (sh *shard) remove(i int) {
 	}
 	h[last] = entry{}
 	sh.heap = h[:last]
+	if c := cap(h); c >= shrinkAt && last <= c/4 {
+		// Give back what a burst of connections grew (halving, so
+		// alternating arms and stops do not reallocate each time).
+		sh.heap = append(make([]entry, 0, c/2), sh.heap...)
+	}
 	if i != last {
 		sh.down(i)
 		sh.up(i)

@@ -258,6 +258,32 @@ func TestHeapOrder(t *testing.T) {
 	}
 }
 
+// TestShrink: heaps grown by a burst of timers give the memory back once
+// the timers are stopped.
+func TestShrink(t *testing.T) {
+	w := New()
+	defer w.Close()
+	var c counter
+	nodes := make([]Node, 200_000)
+	for i := range nodes {
+		nodes[i].Init(&c)
+		w.Schedule(&nodes[i], time.Hour)
+	}
+	for i := range nodes {
+		if i%2 == 0 {
+			w.Stop(&nodes[i])
+		}
+	}
+	for i := range nodes {
+		w.Stop(&nodes[i])
+	}
+	for i := range w.shards {
+		if c := cap(w.shards[i].heap); c >= 2*shrinkAt {
+			t.Errorf("shard %d keeps a capacity of %d entries with none armed", i, c)
+		}
+	}
+}
+
 func checkHeaps(t *testing.T, w *Wheel, nodes []Node) {
 	t.Helper()
 	for s := range w.shards {
