@@ -107,7 +107,11 @@ func (w *Wheel) shardOf(n *Node) *shard {
 
 // Schedule (re)arms n to fire d from now (at once if d <= 0). Any goroutine.
 func (w *Wheel) Schedule(n *Node, d time.Duration) {
-	when := w.now() + int64(max(d, 0))
+	now := w.now()
+	when := now + int64(max(d, 0))
+	if when < now {
+		when = never // overflow: a delay of centuries
+	}
 	sh := w.shardOf(n)
 	sh.mu.Lock()
 	if i := int(n.idx) - 1; i >= 0 {

@@ -1,6 +1,7 @@
 package timer
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -153,6 +154,25 @@ func TestLongDelay(t *testing.T) {
 	<-c.fired
 	if el := time.Since(start); el < 1500*time.Millisecond {
 		t.Fatalf("fired after %v", el)
+	}
+}
+
+// TestHugeDelay: a delay that overflows the clock never fires (it does not
+// wrap into the past).
+func TestHugeDelay(t *testing.T) {
+	w := New()
+	defer w.Close()
+	c := &counter{fired: make(chan *Node, 1)}
+	var a Node
+	a.Init(c)
+	w.Schedule(&a, time.Duration(math.MaxInt64))
+	select {
+	case <-c.fired:
+		t.Fatal("a timer of maximal delay fired")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if !w.Stop(&a) {
+		t.Fatal("it should still be armed")
 	}
 }
 
