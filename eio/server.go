@@ -52,7 +52,7 @@ type sessionShard struct {
 
 // NewServer returns a server configured by o (nil: defaults).
 func NewServer(o *Options) *Server {
-	s := &Server{opts: o.withDefaults(), wheel: timer.New(10 * time.Millisecond), seed: maphash.MakeSeed()}
+	s := &Server{opts: o.withDefaults(), wheel: timer.New(), seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*Session)
 	}
@@ -99,9 +99,9 @@ func (s *Server) sessionBytes(sid []byte) *Session {
 	return ss
 }
 
-// Wheel is the server's timing wheel (10 ms tick), for the layers around
-// it to share: one goroutine ticks every timer of a server (sio and loop
-// use it). It stops with Close.
+// Wheel is the server's timer set, for the layers around it to share: one
+// goroutine fires every timer of a server (sio and loop use it). It stops
+// with Close.
 func (s *Server) Wheel() *timer.Wheel { return s.wheel }
 
 // Close ends every session (reason "server shutting down") and stops the

@@ -8,7 +8,7 @@
 // Writes for a connection, from any goroutine, are appended to its buffer
 // and written with one write(2) when the loop pass ends (or by one posted
 // task per loop when they come from elsewhere). Timers (header, idle)
-// live on a shared timing wheel. See ARCHITECTURE.md.
+// live on the server's shared timer set (internal/timer). See ARCHITECTURE.md.
 //
 // Bytes handed to eio (requests, WebSocket messages) alias gnet's inbound
 // buffer and are valid until the callback returns.

@@ -59,7 +59,7 @@ type Config struct {
 	Logf func(format string, args ...any)
 	// Wheel, when set, runs the connections' timers (header and idle
 	// timeouts) on a wheel the caller owns and stops (sio shares its
-	// Engine.IO server's); nil: the server makes its own (50 ms tick).
+	// Engine.IO server's); nil: the server makes its own.
 	Wheel *timer.Wheel
 }
 
@@ -133,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		served: make(chan struct{}),
 	}
 	if s.wheel == nil {
-		s.wheel = timer.New(50 * time.Millisecond)
+		s.wheel = timer.New()
 		s.ownWheel = true
 	}
 	s.tickDate()

@@ -74,6 +74,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	loops := fs.Int("loops", 0, "event loops (default GOMAXPROCS)")
 	workers := fs.Int("workers", 0, "run handlers on this many worker goroutines (0: on the event loops)")
 	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval and timeout (default 25s / 20s)")
+	probes := fs.Int("timer-probes", 0, "arm this many heartbeat-like timers (period: the ping interval, else 1s) on the server's timer set and report every 10s how late they fire")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: siobench serve [flags]\n\nServes the bench app (echo, echoack, bcast, join, toroom) on the main namespace.\n\nflags:")
 		fs.PrintDefaults()
@@ -94,6 +95,20 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "siobench serve: bench app on %s%s (pid %d)\n", b.url, *path, os.Getpid())
+	if *probes > 0 {
+		period := *ping
+		if period <= 0 {
+			period = time.Second
+		}
+		p := startTimerProbes(b.sio.Engine().Wheel(), *probes, period)
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		go func() {
+			for range t.C {
+				p.report(stdout)
+			}
+		}()
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	select {

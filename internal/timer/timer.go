@@ -1,16 +1,24 @@
-// Package timer is a hashed timing wheel shared by every connection of a
-// server: one goroutine ticks it, no goroutine or time.Timer per connection.
+// Package timer runs every timer of a server on one goroutine: no goroutine
+// or time.Timer per connection, and each timer fires at its exact deadline
+// (never before it, typically well under a millisecond after it).
 //
-// Nodes are embedded in their owners (sessions, connections), so scheduling
-// allocates nothing. A handler may fire once more after Stop or a reschedule
-// raced with expiry (the wheel lock is not held while handlers run): owners
-// re-check their own state when OnTimer runs.
+// Deadlines are kept in nanoseconds in a few sharded 4-ary min-heaps. The
+// goroutine sleeps on one runtime timer until the earliest deadline of all
+// shards; a Schedule that lowers that deadline wakes it. Nodes are embedded
+// in their owners (sessions, connections), so scheduling allocates nothing
+// once the heaps have grown to the number of armed timers.
+//
+// A handler may fire once more after Stop or a reschedule raced with expiry
+// (no lock is held while handlers run): owners re-check their own state when
+// OnTimer runs.
 package timer
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Handler receives expirations. OnTimer runs on the wheel's goroutine and must
@@ -19,52 +27,62 @@ type Handler interface {
 	OnTimer(n *Node)
 }
 
-// Node is one timer. Embed it in its owner; the zero value is stopped.
+// Node is one timer. Embed it in its owner (its address must not change
+// while it is armed); the zero value is stopped.
 type Node struct {
-	next, prev *Node
-	when       int64 // tick at which it fires
-	shard      *shard
-	h          Handler
+	h   Handler
+	idx int32 // 1 + position in its shard's heap; 0: not armed
 }
 
 // Init sets the handler; call before the first Schedule.
 func (n *Node) Init(h Handler) { n.h = h }
 
 const (
-	slotBits = 10
-	numSlots = 1 << slotBits
-	slotMask = numSlots - 1
-	nShards  = 8
+	shardBits = 3
+	nShards   = 1 << shardBits
+	never     = math.MaxInt64
+	shrinkAt  = 4096 // heap capacity from which a mostly empty heap shrinks
 )
 
-type shard struct {
-	mu    sync.Mutex
-	slots [numSlots]Node // sentinels
-	count int
+// entry is a heap slot: the deadline sits next to the node pointer, so
+// sifting compares deadlines without touching the nodes.
+type entry struct {
+	when int64 // nanoseconds since Wheel.start
+	n    *Node
 }
 
-// Wheel is a set of timers with a fixed tick. Safe for use from any goroutine.
+type shard struct {
+	mu   sync.Mutex
+	heap []entry      // 4-ary min-heap on when
+	min  atomic.Int64 // heap[0].when or never; written under mu, read by run
+	_    [64 - 8 - 24 - 8]byte
+}
+
+// Wheel is the set of timers of one server (the name is historical: it was
+// a hashed timing wheel). Safe for use from any goroutine.
 type Wheel struct {
-	tick   time.Duration
 	start  time.Time
 	shards [nShards]shard
-	rr     uint32
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	// sleep is the deadline run sleeps until, math.MinInt64 while it is
+	// awake. A Schedule earlier than it lowers it and wakes run.
+	sleep atomic.Int64
+	wake  chan struct{} // capacity 1
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
 
-// New starts a wheel ticking every tick (10 ms if zero).
-func New(tick time.Duration) *Wheel {
-	if tick <= 0 {
-		tick = 10 * time.Millisecond
+// New starts a wheel and its goroutine; Close stops them.
+func New() *Wheel {
+	w := &Wheel{
+		start: time.Now(),
+		wake:  make(chan struct{}, 1),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
-	w := &Wheel{tick: tick, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	w.sleep.Store(math.MinInt64)
 	for i := range w.shards {
-		for j := range w.shards[i].slots {
-			s := &w.shards[i].slots[j]
-			s.next, s.prev = s, s
-		}
+		w.shards[i].min.Store(never)
 	}
 	go w.run()
 	return w
@@ -76,103 +94,202 @@ func (w *Wheel) Close() {
 	<-w.done
 }
 
-func (w *Wheel) now() int64 { return int64(time.Since(w.start) / w.tick) }
+// now reads the monotonic clock.
+func (w *Wheel) now() int64 { return int64(time.Since(w.start)) }
 
-// Schedule (re)arms n to fire after d. Any goroutine.
-func (w *Wheel) Schedule(n *Node, d time.Duration) {
-	// now() is the tick in progress, already partly gone: one more tick
-	// makes a timer fire late by less than a tick, never early.
-	ticks := int64((d+w.tick-1)/w.tick) + 1
-	when := w.now() + ticks
-	sh := n.shard
-	if sh == nil {
-		// Spread nodes over shards round-robin; a node keeps its shard for life.
-		sh = &w.shards[atomic.AddUint32(&w.rr, 1)%nShards]
-		n.shard = sh
-	}
-	sh.mu.Lock()
-	if n.next != nil {
-		unlink(n)
-		sh.count--
-	}
-	n.when = when
-	head := &sh.slots[when&slotMask]
-	n.prev = head.prev
-	n.next = head
-	head.prev.next = n
-	head.prev = n
-	sh.count++
-	sh.mu.Unlock()
+// shardOf spreads nodes over the shards by address (Fibonacci hashing), so
+// a node needs no field for it and its first Schedule writes nothing
+// outside the shard lock.
+func (w *Wheel) shardOf(n *Node) *shard {
+	h := uint64(uintptr(unsafe.Pointer(n))) * 0x9E3779B97F4A7C15
+	return &w.shards[h>>(64-shardBits)]
 }
 
-// Stop disarms n. Any goroutine. It reports whether n was armed.
+// Schedule (re)arms n to fire d from now (at once if d <= 0). Any goroutine.
+func (w *Wheel) Schedule(n *Node, d time.Duration) {
+	now := w.now()
+	when := now + int64(max(d, 0))
+	if when < now {
+		when = never // overflow: a delay of centuries
+	}
+	sh := w.shardOf(n)
+	sh.mu.Lock()
+	if i := int(n.idx) - 1; i >= 0 {
+		old := sh.heap[i].when
+		sh.heap[i].when = when
+		if when < old {
+			sh.up(i)
+		} else {
+			sh.down(i)
+		}
+	} else {
+		sh.heap = append(sh.heap, entry{when, n})
+		sh.up(len(sh.heap) - 1)
+	}
+	if top := sh.heap[0].when; top != sh.min.Load() {
+		sh.min.Store(top)
+	}
+	sh.mu.Unlock()
+	// Pairs with run: it stores sleep, then reads the shard minimums; we
+	// stored the minimum, then read sleep. One of us sees the other.
+	for {
+		s := w.sleep.Load()
+		if when >= s {
+			return
+		}
+		if w.sleep.CompareAndSwap(s, when) {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+			return
+		}
+	}
+}
+
+// Stop disarms n. Any goroutine. It reports whether n was armed; if not, its
+// handler may be running or about to run.
 func (w *Wheel) Stop(n *Node) bool {
-	sh := n.shard
-	if sh == nil {
+	sh := w.shardOf(n)
+	sh.mu.Lock()
+	i := int(n.idx) - 1
+	if i < 0 {
+		sh.mu.Unlock()
 		return false
 	}
-	sh.mu.Lock()
-	armed := n.next != nil
-	if armed {
-		unlink(n)
-		sh.count--
-	}
+	sh.remove(i)
 	sh.mu.Unlock()
-	return armed
+	return true
 }
 
-func unlink(n *Node) {
-	n.prev.next = n.next
-	n.next.prev = n.prev
-	n.next, n.prev = nil, nil
+// remove takes slot i out of the heap and refreshes min. Under mu.
+func (sh *shard) remove(i int) {
+	h := sh.heap
+	h[i].n.idx = 0
+	last := len(h) - 1
+	if i != last {
+		h[i] = h[last]
+		h[i].n.idx = int32(i + 1)
+	}
+	h[last] = entry{}
+	sh.heap = h[:last]
+	if c := cap(h); c >= shrinkAt && last <= c/4 {
+		// Give back what a burst of connections grew (halving, so
+		// alternating arms and stops do not reallocate each time).
+		sh.heap = append(make([]entry, 0, c/2), sh.heap...)
+	}
+	if i != last {
+		sh.down(i)
+		sh.up(i)
+	}
+	top := int64(never)
+	if last > 0 {
+		top = sh.heap[0].when
+	}
+	if top != sh.min.Load() {
+		sh.min.Store(top)
+	}
+}
+
+// up moves slot i towards the root while it is earlier than its parent.
+func (sh *shard) up(i int) {
+	h := sh.heap
+	e := h[i]
+	for i > 0 {
+		p := (i - 1) / 4
+		if h[p].when <= e.when {
+			break
+		}
+		h[i] = h[p]
+		h[i].n.idx = int32(i + 1)
+		i = p
+	}
+	h[i] = e
+	e.n.idx = int32(i + 1)
+}
+
+// down moves slot i towards the leaves while a child is earlier.
+func (sh *shard) down(i int) {
+	h := sh.heap
+	n := len(h)
+	e := h[i]
+	for {
+		c := 4*i + 1
+		if c >= n {
+			break
+		}
+		m := c
+		for j := c + 1; j < c+4 && j < n; j++ {
+			if h[j].when < h[m].when {
+				m = j
+			}
+		}
+		if h[m].when >= e.when {
+			break
+		}
+		h[i] = h[m]
+		h[i].n.idx = int32(i + 1)
+		i = m
+	}
+	h[i] = e
+	e.n.idx = int32(i + 1)
+}
+
+// earliest is the earliest deadline of all shards, never if none.
+func (w *Wheel) earliest() int64 {
+	m := int64(never)
+	for i := range w.shards {
+		m = min(m, w.shards[i].min.Load())
+	}
+	return m
 }
 
 func (w *Wheel) run() {
 	defer close(w.done)
-	t := time.NewTicker(w.tick)
-	defer t.Stop()
-	var last int64
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	var fire []*Node
 	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-		}
+		w.sleep.Store(math.MinInt64) // awake: Schedule need not signal
 		now := w.now()
-		if now <= last {
-			continue
-		}
-		from := last + 1
-		if now-from >= numSlots {
-			from = now - numSlots + 1
-		}
-		fire = fire[:0]
 		for i := range w.shards {
 			sh := &w.shards[i]
-			sh.mu.Lock()
-			if sh.count == 0 {
-				sh.mu.Unlock()
+			if sh.min.Load() > now {
 				continue
 			}
-			for tk := from; tk <= now; tk++ {
-				head := &sh.slots[tk&slotMask]
-				for n := head.next; n != head; {
-					next := n.next
-					if n.when <= now {
-						unlink(n)
-						sh.count--
-						fire = append(fire, n)
-					}
-					n = next
-				}
+			sh.mu.Lock()
+			for len(sh.heap) > 0 && sh.heap[0].when <= now {
+				fire = append(fire, sh.heap[0].n)
+				sh.remove(0)
 			}
 			sh.mu.Unlock()
 		}
-		last = now
 		for i, n := range fire {
 			n.h.OnTimer(n)
 			fire[i] = nil
+		}
+		fire = fire[:0]
+
+		next := w.earliest()
+		w.sleep.Store(next)
+		if w.earliest() < next {
+			continue // a Schedule slipped in before sleep was published
+		}
+		var tc <-chan time.Time
+		if next != never {
+			d := time.Duration(next - w.now())
+			if d <= 0 {
+				continue
+			}
+			t.Reset(d)
+			tc = t.C
+		}
+		select {
+		case <-w.stop:
+			return
+		case <-tc:
+		case <-w.wake:
+			t.Stop()
 		}
 	}
 }
