@@ -267,5 +267,5 @@ func TestPollingSlowConsumer(t *testing.T) {
 
 type closeRecorder chan string
 
-func (c closeRecorder) OnMessage(*Session, []byte, bool) {}
+func (c closeRecorder) OnMessage(*Session, []byte, bool)  {}
 func (c closeRecorder) OnClose(_ *Session, reason string) { c <- reason }
