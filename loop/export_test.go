@@ -130,6 +130,9 @@ func (c *VConn) Discard(n int) (int, error) {
 }
 
 func (c *VConn) InboundBuffered() int { return len(c.in) }
+
+// Fd is -1: a virtual connection has no socket (arrivedAt then finds no stamp).
+func (c *VConn) Fd() int { return -1 }
 func (c *VConn) Write(b []byte) (int, error) {
 	if c.Record {
 		c.Out = append(c.Out, b...)
