@@ -6,10 +6,12 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
 
 	"github.com/sioloop/sioloop/broadcast"
 	"github.com/sioloop/sioloop/eio"
@@ -156,6 +158,7 @@ type conn struct {
 	state   connState
 	rstop   bool  // stop reading (protocol error): bytes are discarded
 	started bool  // the current POST was announced (RequestStarted)
+	linger  bool  // half-closed after a refusal, draining input (see lingerClose)
 	skip    int64 // inbound bytes to discard (a refused request's body)
 	// arrived: when the first bytes of the first request reached the
 	// kernel (Unix ns; see arrivedAt), until that request is dispatched;
@@ -372,9 +375,34 @@ func (c *conn) flush() {
 	if c.state != stClosed {
 		c.backlog.Store(int32(c.gc.OutboundBuffered()))
 	}
-	if closing && c.state != stClosed {
+	if closing && c.state != stClosed && !c.linger && !c.lingerClose() {
 		_ = c.gc.Close()
 	}
+}
+
+// lingerTimeout bounds how long a refused request's connection keeps
+// draining its input after the answer (see lingerClose).
+const lingerTimeout = time.Second
+
+// lingerClose ends a connection whose peer may still be sending the body
+// of a refused request (413, 400 on garbage) the way HTTP servers do: the
+// answer is sent and the write side shut, and input is discarded until the
+// peer closes or lingerTimeout. Closing at once would answer the peer's
+// next bytes with a TCP reset, and a client still writing its body then
+// fails the request without reading the answer ("xhr post error (0)"
+// instead of 413). It reports false when the connection must be closed
+// now: not such a case, or output still queued in gnet.
+func (c *conn) lingerClose() bool {
+	if c.state != stHTTP || !(c.rstop || c.skip > 0) || c.gc.OutboundBuffered() > 0 {
+		return false
+	}
+	fd := c.gc.Fd()
+	if fd < 0 || unix.Shutdown(fd, unix.SHUT_WR) != nil {
+		return false
+	}
+	c.linger, c.rstop, c.skip = true, true, 0
+	c.l.srv.wheel.Schedule(&c.tm, lingerTimeout)
+	return true
 }
 
 // writev writes pending output made of several pieces in one call.

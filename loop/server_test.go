@@ -306,3 +306,28 @@ func (f floodCloser) OnMessage(s *eio.Session, data []byte, binary bool) {
 	flood{}.OnMessage(s, data, binary)
 }
 func (f floodCloser) OnClose(_ *eio.Session, reason string) { f.closed <- reason }
+
+// A client that gets 413 while it still writes the body of a request with
+// "Connection: close" must be able to finish writing and read the answer:
+// closing at once would reset its writes (the official client then reports
+// "xhr post error (0)" instead of 413).
+func TestRefusedBodyLingers(t *testing.T) {
+	_, addr := startServer(t, Config{}, &eio.Options{MaxPayload: 1000})
+	c := dial(t, addr)
+	const size = 4 << 20
+	fmt.Fprintf(c, "POST /engine.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n", size)
+	chunk := bytes.Repeat([]byte("a"), 64<<10)
+	if _, err := c.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the 413 is sent and the server is done with the request
+	for sent := len(chunk); sent < size; sent += len(chunk) {
+		if _, err := c.Write(chunk); err != nil {
+			t.Fatalf("writing the body after %d bytes: %v", sent, err)
+		}
+	}
+	resp, _ := readResponse(t, bufio.NewReader(c))
+	if resp.StatusCode != 413 {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+}
