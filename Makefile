@@ -7,7 +7,7 @@ CHROMIUM  := /usr/bin/chromium
 
 BENCH_OUT ?= results/compare
 
-.PHONY: test lint vet fmtcheck deps chromium bench microbench fuzz run conformance conformance-stress clean
+.PHONY: test lint vet fmtcheck deps npm-deps chromium bench microbench fuzz run conformance conformance-stress clean
 
 ## test: everything CI runs — lint, unit + interop tests under -race, then every fuzz target for
 ## TEST_FUZZTIME (a crasher fails the run and is kept under the package's testdata/fuzz/).
@@ -16,9 +16,12 @@ test: lint deps
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
-## deps: install the pinned npm packages the interop tests use (official clients, Node reference peers,
-## playwright-core) and Debian's Chromium for the browser test of examples/chat.
-deps: $(NODE_DEPS) chromium
+## deps: everything the tests need: npm-deps, and Debian's Chromium for the browser test of examples/chat.
+deps: npm-deps chromium
+
+## npm-deps: only the pinned npm packages of interop/ (official clients, Node reference peers,
+## playwright-core); enough for examples/chat, which serves the browser client from them.
+npm-deps: $(NODE_DEPS)
 $(NODE_DEPS): interop/package.json interop/package-lock.json
 	cd interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -27,7 +30,7 @@ $(NODE_DEPS): interop/package.json interop/package-lock.json
 ## test fails and says why; SIOLOOP_NO_BROWSER=1 skips both.
 chromium:
 	@if [ "$$SIOLOOP_NO_BROWSER" = 1 ] || [ -x $(CHROMIUM) ]; then :; else \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || \
 	  echo "make deps: could not install chromium: TestBrowserChat (examples/chat) will fail; SIOLOOP_NO_BROWSER=1 skips it" >&2; \
 	fi
 

@@ -99,8 +99,12 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 }
 
 // EmitWithAck broadcasts and waits for every recipient's answer (or the
-// Timeout / ctx's end). Not from a handler on the event loop.
+// Timeout / ctx's end). From a handler on an event loop it returns
+// ErrAckWouldBlock at once (see Socket.EmitWithAck).
 func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Args, error) {
+	if onDeliveringGoroutine() {
+		return nil, ErrAckWouldBlock
+	}
 	type result struct {
 		res []*Args
 		err error

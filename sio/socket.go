@@ -259,9 +259,10 @@ func (s *Socket) InRoom(room string) bool { return s.nsp.adapter.Has(s, room) }
 // unchanged.
 func (s *Socket) Emit(event string, args ...any) error { return s.emit(0, event, args) }
 
-// EmitWithAck emits and waits for the acknowledgement or ctx's end. Do
-// not call it from a handler running on the event loop (the answer would
-// arrive on the loop it blocks); use an AckFunc there, or Workers mode.
+// EmitWithAck emits and waits for the acknowledgement or ctx's end. From
+// a handler running on an event loop (the default) it returns
+// ErrAckWouldBlock at once, as the answer would arrive on the loop it
+// blocks: use Emit with an AckFunc there, a goroutine, or Options.Workers.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Args, error) {
 	return s.emitWait(ctx, 0, event, args)
 }
@@ -326,6 +327,9 @@ func (s *Socket) emit(timeout time.Duration, event string, args []any) error {
 }
 
 func (s *Socket) emitWait(ctx context.Context, timeout time.Duration, event string, args []any) (*Args, error) {
+	if onDeliveringGoroutine() {
+		return nil, ErrAckWouldBlock
+	}
 	type result struct {
 		res *Args
 		err error

@@ -1,7 +1,7 @@
 // Command chat is the classic Socket.IO chat room on sioloop: pick a name,
 // join a room, talk, see who is typing and who comes and goes. The page is
 // served by the same port as Socket.IO, with the official browser client
-// taken from the npm package socket.io-client (`make deps` installs it).
+// taken from the npm package socket.io-client (`make npm-deps` installs it).
 //
 //	go run ./examples/chat -addr 127.0.0.1:3000
 //
@@ -23,7 +23,7 @@ import (
 	"github.com/sioloop/sioloop/loop"
 )
 
-// clientRel is where `make deps` puts the official browser client, relative
+// clientRel is where `make npm-deps` puts the official browser client, relative
 // to the repository root.
 const clientRel = "interop/node_modules/socket.io-client/dist/socket.io.min.js"
 
@@ -70,7 +70,7 @@ func findClient() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("%s not found from the working directory upwards: run `make deps` in the repository, or pass -client PATH", clientRel)
+			return "", fmt.Errorf("%s not found from the working directory upwards: run `make npm-deps` in the repository, or pass -client PATH", clientRel)
 		}
 		dir = parent
 	}
