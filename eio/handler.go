@@ -48,6 +48,7 @@ type connInfo struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{
 		Method:     []byte(r.Method),
+		Path:       []byte(r.URL.Path),
 		RawQuery:   []byte(r.URL.RawQuery),
 		RawHeaders: rawHeaderBlock(r.Header),
 		Headers:    httpHeaders(r.Header),

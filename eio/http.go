@@ -59,6 +59,17 @@ func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
 	q := r.RawQuery
 	transport, _ := httpx.QueryValue(q, "transport")
 	if !s.transportAllowed(transport) {
+		if s.opts.Fallback != nil && len(transport) == 0 {
+			if resp := s.opts.Fallback(r); resp != nil {
+				if len(hdr) > 0 {
+					rc := *resp
+					rc.Header = append(hdr, resp.Header...)
+					resp = &rc
+				}
+				w.Respond(resp)
+				return
+			}
+		}
 		s.refuse(r, w, ErrTransportUnknown, hdr)
 		return
 	}

@@ -34,6 +34,12 @@ type Options struct {
 	// 403 {"code":4,"message":"Forbidden"} (or the error's *Error code).
 	// It runs on the event loop: keep it fast.
 	AllowRequest func(r *Request) error
+	// Fallback, when set, may answer a request under the Engine.IO path
+	// that is not an Engine.IO request (no transport parameter), instead
+	// of the 400 "Transport unknown" error; a nil Response refuses it as
+	// usual. It runs on the event loop. sio.Options.ServeClient uses it to
+	// serve the browser client.
+	Fallback func(r *Request) *Response
 	// InitialPacket is an optional message sent right after the open packet.
 	InitialPacket []byte
 	// MaxBufferedBytes bounds the output that may wait on the server for

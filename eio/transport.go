@@ -15,7 +15,9 @@ import (
 // layer. Every byte slice aliases the network layer's buffer and is valid only
 // until HandleRequest returns: eio copies what it keeps.
 type Request struct {
-	Method   []byte
+	Method []byte
+	// Path is the request target's path, without the query.
+	Path     []byte
 	RawQuery []byte
 	// RawHeaders is the request's header block ("Name: value" lines joined
 	// by CRLF, no trailing blank line); kept (copied) for the handshake.

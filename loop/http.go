@@ -94,6 +94,7 @@ func (s *Server) routeOf(path []byte) *Route {
 func (c *conn) eioRequest(b []byte, req *Request) eio.Request {
 	er := eio.Request{
 		Method:     req.Method,
+		Path:       req.Path,
 		RawQuery:   req.RawQuery,
 		RawHeaders: rawHeaders(b, req),
 		Headers:    req,

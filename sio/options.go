@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"io/fs"
 	"time"
 
 	"github.com/sioloop/sioloop/eio"
@@ -26,6 +27,16 @@ type Options struct {
 	// keeping each socket's order, instead of on the event loop. Use it when
 	// handlers block.
 	Workers int
+	// ServeClient, when set, serves the official browser client at the
+	// Node server's paths under Path (socket.io.js, socket.io.min.js,
+	// socket.io.msgpack.min.js, socket.io.esm.min.js and their .map
+	// files), read from this FS: typically os.DirFS of the dist/ folder
+	// of the npm package socket.io-client, installed by the application.
+	// Files are read once and kept; answers carry an ETag (304 on a
+	// match) and are gzipped when the client accepts it. Nil (the
+	// default): those paths get Engine.IO's 400, as with Node's
+	// serveClient: false.
+	ServeClient fs.FS
 }
 
 // RecoveryOptions configures connection state recovery.

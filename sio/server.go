@@ -47,6 +47,19 @@ type parentNamespace struct {
 // NewServer returns a server configured by o (nil: defaults).
 func NewServer(o *Options) *Server {
 	s := &Server{opts: o.withDefaults(), nsps: make(map[string]*Namespace), ready: make(chan struct{})}
+	if s.opts.ServeClient != nil {
+		cf := &clientFiles{fsys: s.opts.ServeClient, path: s.opts.Path, files: make(map[string]*clientFile)}
+		if next := s.opts.EIO.Fallback; next != nil {
+			s.opts.EIO.Fallback = func(r *eio.Request) *eio.Response {
+				if resp := cf.serve(r); resp != nil {
+					return resp
+				}
+				return next(r)
+			}
+		} else {
+			s.opts.EIO.Fallback = cf.serve
+		}
+	}
 	s.eio = eio.NewServer(&s.opts.EIO)
 	s.wheel = s.eio.Wheel() // one timer goroutine per server
 	if s.opts.Workers > 0 {

@@ -45,9 +45,9 @@ func TestBrowserChat(t *testing.T) {
 	}
 	root := repoRoot(t)
 	node := requireNode(t, root)
-	js, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(clientRel)))
-	if err != nil {
-		t.Fatalf("the official browser client is missing (%v): run `make deps`", err)
+	dist := filepath.Join(root, filepath.FromSlash(clientRel))
+	if _, err := os.Stat(filepath.Join(dist, "socket.io.min.js")); err != nil {
+		t.Fatalf("the official browser client is missing (%v): run `make npm-deps`", err)
 	}
 	cdp := startChromium(t)
 
@@ -59,7 +59,7 @@ func TestBrowserChat(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
 			seen := map[string]int{} // server-side transport of each chat message
-			url := startChat(t, js, func(s *sio.Socket, _ string) {
+			url := startChat(t, dist, func(s *sio.Socket, _ string) {
 				mu.Lock()
 				seen[s.Session().Transport()]++
 				mu.Unlock()
@@ -137,15 +137,15 @@ func requireNode(t *testing.T, root string) string {
 
 // startChat serves the chat with srv.ListenAndServe on a free loopback port
 // and returns its URL once it answers; it is shut down when t ends.
-func startChat(t *testing.T, js []byte, observe func(*sio.Socket, string)) string {
+func startChat(t *testing.T, dist string, observe func(*sio.Socket, string)) string {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := freeAddr(t)
-		c := newChat(nil)
+		c := newChat(&sio.Options{ServeClient: os.DirFS(dist)})
 		c.observe = observe
 		done := make(chan error, 1)
-		go func() { done <- c.srv.ListenAndServe(addr, newSite(js)) }()
+		go func() { done <- c.srv.ListenAndServe(addr, newSite()) }()
 		err := waitServing(addr, done)
 		if err == nil {
 			t.Cleanup(func() {

@@ -8,19 +8,17 @@ import (
 )
 
 func TestSite(t *testing.T) {
-	const client = "/* the official client */"
-	site := newSite([]byte(client))
+	site := newSite()
 	for _, tc := range []struct {
 		path     string
 		status   int
 		ctype    string
 		contains string
 	}{
-		{"/", 200, "text/html", `<script src="/socket.io.min.js"></script>`},
+		{"/", 200, "text/html", `<script src="/socket.io/socket.io.min.js"></script>`},
 		{"/?transport=polling", 200, "text/html", `<script src="/app.js"></script>`},
 		{"/app.js", 200, "text/javascript", `emit("join"`},
 		{"/style.css", 200, "text/css", "#messages"},
-		{"/socket.io.min.js", 200, "text/javascript", client},
 		{"/missing", 404, "text/plain", "not found"},
 	} {
 		rec := httptest.NewRecorder()

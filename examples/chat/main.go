@@ -1,7 +1,9 @@
 // Command chat is the classic Socket.IO chat room on sioloop: pick a name,
 // join a room, talk, see who is typing and who comes and goes. The page is
-// served by the same port as Socket.IO, with the official browser client
-// taken from the npm package socket.io-client (`make npm-deps` installs it).
+// served by the same port as Socket.IO; the official browser client, from
+// the npm package socket.io-client (`make npm-deps` installs it), is served
+// by the Socket.IO server at /socket.io/socket.io.min.js
+// (sio.Options.ServeClient), as Node's server does.
 //
 //	go run ./examples/chat -addr 127.0.0.1:3000
 //
@@ -21,15 +23,16 @@ import (
 	"syscall"
 
 	"github.com/sioloop/sioloop/loop"
+	"github.com/sioloop/sioloop/sio"
 )
 
-// clientRel is where `make npm-deps` puts the official browser client, relative
-// to the repository root.
-const clientRel = "interop/node_modules/socket.io-client/dist/socket.io.min.js"
+// clientRel is where `make npm-deps` puts the official browser client's
+// files, relative to the repository root.
+const clientRel = "interop/node_modules/socket.io-client/dist"
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
-	client := flag.String("client", "", "path of socket.io.min.js (default: "+clientRel+", looked up from the working directory upwards)")
+	client := flag.String("client", "", "folder holding socket.io.min.js (default: "+clientRel+", looked up from the working directory upwards)")
 	flag.Parse()
 
 	path := *client
@@ -39,12 +42,11 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	js, err := os.ReadFile(path)
-	if err != nil {
+	if _, err := os.Stat(filepath.Join(path, "socket.io.min.js")); err != nil {
 		log.Fatalf("the browser client: %v", err)
 	}
 
-	c := newChat(nil)
+	c := newChat(&sio.Options{ServeClient: os.DirFS(path)})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -52,7 +54,7 @@ func main() {
 		_ = c.srv.Shutdown(context.Background())
 	}()
 	log.Printf("chat on http://%s (browser client: %s)", *addr, path)
-	if err := c.srv.ListenAndServe(*addr, newSite(js)); err != nil && !errors.Is(err, loop.ErrServerClosed) {
+	if err := c.srv.ListenAndServe(*addr, newSite()); err != nil && !errors.Is(err, loop.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }
@@ -70,7 +72,7 @@ func findClient() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("%s not found from the working directory upwards: run `make npm-deps` in the repository, or pass -client PATH", clientRel)
+			return "", fmt.Errorf("%s not found from the working directory upwards: run `make npm-deps` in the repository, or pass -client DIR", clientRel)
 		}
 		dir = parent
 	}
