@@ -50,7 +50,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Method:     []byte(r.Method),
 		Path:       []byte(r.URL.Path),
 		RawQuery:   []byte(r.URL.RawQuery),
-		RawHeaders: rawHeaderBlock(r.Header),
+		RawHeaders: rawHeaderBlock(r.Host, r.Header),
 		Headers:    httpHeaders(r.Header),
 		Upgrade:    isUpgrade(r),
 		RemoteAddr: parseAddr(r.RemoteAddr),
@@ -116,8 +116,13 @@ func parseAddr(s string) net.Addr {
 	return a
 }
 
-func rawHeaderBlock(h http.Header) []byte {
+// rawHeaderBlock is the header block of a net/http request, Host first.
+func rawHeaderBlock(host string, h http.Header) []byte {
 	var b bytes.Buffer
+	if host != "" { // net/http moves it out of Header
+		b.WriteString("Host: ")
+		b.WriteString(host)
+	}
 	for k, vs := range h {
 		for _, v := range vs {
 			if b.Len() > 0 {

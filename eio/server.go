@@ -27,6 +27,7 @@ type Server struct {
 	comp   compressors
 	// sharedExtra caches the polling headers every session shares (CORS "*").
 	sharedExtra atomic.Pointer[[]HeaderField]
+	lastPath    atomic.Pointer[string] // see internPath
 
 	openPrefix []byte // `{"sid":"`
 	openSuffix []byte // `","upgrades":[...],...}` for polling handshakes
@@ -175,6 +176,7 @@ func newID() string {
 func (s *Server) newSession(r *Request, protocol uint8, websocket bool) *Session {
 	ss := &Session{srv: s, id: newID(), protocol: protocol, websocket: websocket}
 	ss.handshake = &Handshake{
+		Path:       s.internPath(r.Path),
 		RawQuery:   string(r.RawQuery),
 		RawHeaders: string(r.RawHeaders),
 		RemoteAddr: r.RemoteAddr,
@@ -182,6 +184,18 @@ func (s *Server) newSession(r *Request, protocol uint8, websocket bool) *Session
 		Secure:     r.Secure,
 	}
 	return ss
+}
+
+// internPath returns p as a string, shared with the previous handshake's
+// when equal (nearly always: the endpoint's path), so that sessions do not
+// each hold a copy.
+func (s *Server) internPath(p []byte) string {
+	if last := s.lastPath.Load(); last != nil && *last == string(p) {
+		return *last
+	}
+	str := string(p)
+	s.lastPath.Store(&str)
+	return str
 }
 
 // appendOpen appends the open packet's JSON body.

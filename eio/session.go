@@ -128,6 +128,7 @@ func (s *Session) SetHandler(h SessionHandler) { s.handler = h }
 
 // Handshake is what the opening request carried, copied.
 type Handshake struct {
+	Path       string // the request target's path
 	RawQuery   string
 	RawHeaders string
 	RemoteAddr net.Addr

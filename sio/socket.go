@@ -57,11 +57,12 @@ type Handshake struct {
 // DecodeAuth unmarshals the CONNECT payload (the client's auth) into v.
 func (h *Handshake) DecodeAuth(v any) error { return sonic.ConfigStd.Unmarshal(h.Auth, v) }
 
-// Query returns the raw query string of the opening request.
-func (h *Handshake) Query() string { return h.eio.RawQuery }
+// RawQuery returns the raw query string of the opening request.
+func (h *Handshake) RawQuery() string { return h.eio.RawQuery }
 
-// Headers returns the opening request's header block ("Name: value" lines).
-func (h *Handshake) Headers() string { return h.eio.RawHeaders }
+// RawHeaders returns the opening request's header block ("Name: value"
+// lines joined by CRLF).
+func (h *Handshake) RawHeaders() string { return h.eio.RawHeaders }
 
 // Header returns the first value of a request header (case-insensitive).
 func (h *Handshake) Header(name string) string { return headerValue(h.eio.RawHeaders, name) }
