@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/loop"
 )
 
 // Options configures a Server. The zero value is valid (the Node.js
@@ -37,6 +38,11 @@ type Options struct {
 	// default): those paths get Engine.IO's 400, as with Node's
 	// serveClient: false.
 	ServeClient fs.FS
+	// Loop configures the event loops of ListenAndServe: their number
+	// (Loops, default GOMAXPROCS), the HTTP limits and timeouts, the
+	// per-connection output bound (see loop.Config). Addr, Routes,
+	// Fallback and Wheel are set by ListenAndServe and ignored here.
+	Loop loop.Config
 }
 
 // RecoveryOptions configures connection state recovery.

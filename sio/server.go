@@ -179,12 +179,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.Serve
 // ListenAndServe serves on addr with gnet event loops until Shutdown.
 // fallback (optional) serves every other path.
 func (s *Server) ListenAndServe(addr string, fallback http.Handler) error {
-	ls, err := loop.New(loop.Config{
-		Addr:     addr,
-		Routes:   []loop.Route{{Prefix: s.opts.Path, Server: s.eio}},
-		Fallback: fallback,
-		Wheel:    s.wheel,
-	})
+	cfg := s.opts.Loop
+	cfg.Addr, cfg.Fallback, cfg.Wheel = addr, fallback, s.wheel
+	cfg.Routes = []loop.Route{{Prefix: s.opts.Path, Server: s.eio}}
+	ls, err := loop.New(cfg)
 	if err != nil {
 		return err
 	}
