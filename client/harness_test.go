@@ -125,7 +125,7 @@ func oursOptions(cfg serverConfig) *sio.Options {
 		MaxPayload:   cfg.MaxPayload,
 	}}
 	if cfg.Recovery {
-		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}
+		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: time.Minute}
 	}
 	return o
 }

@@ -34,6 +34,12 @@ type Options struct {
 	// 403 {"code":4,"message":"Forbidden"} (or the error's *Error code).
 	// It runs on the event loop: keep it fast.
 	AllowRequest func(r *Request) error
+	// GenerateID, when set, makes the session id of a handshake (Node:
+	// engine.generateId). It must be unique among open sessions, URL-safe
+	// and hard to guess (the id is a polling session's only credential);
+	// an empty result falls back to the default, 15 random bytes from
+	// crypto/rand in base64url. It runs on the event loop.
+	GenerateID func(r *Request) string
 	// Fallback, when set, may answer a request under the Engine.IO path
 	// that is not an Engine.IO request (no transport parameter), instead
 	// of the 400 "Transport unknown" error; a nil Response refuses it as

@@ -174,7 +174,14 @@ func newID() string {
 
 // newSession creates and registers a session for the handshake request r.
 func (s *Server) newSession(r *Request, protocol uint8, websocket bool) *Session {
-	ss := &Session{srv: s, id: newID(), protocol: protocol, websocket: websocket}
+	id := ""
+	if s.opts.GenerateID != nil {
+		id = s.opts.GenerateID(r)
+	}
+	if id == "" {
+		id = newID()
+	}
+	ss := &Session{srv: s, id: id, protocol: protocol, websocket: websocket}
 	ss.handshake = &Handshake{
 		Path:       s.internPath(r.Path),
 		RawQuery:   string(r.RawQuery),

@@ -42,7 +42,7 @@ func (c *client) connect(name string, auth []byte) {
 	}
 	if c.srv.recovery != nil && c.srv.recovery.restore(s, auth) {
 		s.recovered = true
-		if c.srv.opts.Recovery.SkipMiddlewares {
+		if !c.srv.opts.Recovery.RunMiddlewares {
 			c.finishConnect(s)
 			return
 		}

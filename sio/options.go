@@ -50,9 +50,10 @@ type RecoveryOptions struct {
 	// MaxDisconnectionDuration is how long a disconnected socket's state
 	// is kept (default 2 minutes).
 	MaxDisconnectionDuration time.Duration
-	// SkipMiddlewares skips namespace middlewares on a successful recovery
-	// (default true in Node; here: set it explicitly).
-	SkipMiddlewares bool
+	// RunMiddlewares runs the namespace middlewares again on a successful
+	// recovery. By default they are skipped, as with Node's
+	// skipMiddlewares: true (the default there).
+	RunMiddlewares bool
 }
 
 func (o *Options) withDefaults() Options {

@@ -28,6 +28,7 @@ type Server struct {
 	nsps    map[string]*Namespace
 	parents []*parentNamespace
 	main    *Namespace
+	onNsp   []func(*Namespace) // OnNewNamespace
 
 	recovery *sessionStore
 	pools    pools
@@ -92,12 +93,29 @@ func (s *Server) Of(name string) *Namespace {
 		return n
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	created := false
 	if n = s.nsps[name]; n == nil {
 		n = newNamespace(s, name, nil)
 		s.nsps[name] = n
+		created = true
+	}
+	fns := s.onNsp
+	s.mu.Unlock()
+	if created {
+		for _, fn := range fns {
+			fn(n)
+		}
 	}
 	return n
+}
+
+// OnNewNamespace registers fn, called with every namespace created after
+// it: by Of, or dynamically by a CONNECT matching OfFunc (Node's
+// "new_namespace" event).
+func (s *Server) OnNewNamespace(fn func(*Namespace)) {
+	s.mu.Lock()
+	s.onNsp = append(s.onNsp, fn)
+	s.mu.Unlock()
 }
 
 // OfFunc declares dynamic namespaces: a CONNECT to a namespace that does
@@ -129,12 +147,20 @@ func (s *Server) lookup(name string, auth []byte) *Namespace {
 	for _, p := range parents {
 		if p.match(name, auth) {
 			s.mu.Lock()
+			created := false
 			if n = s.nsps[name]; n == nil {
 				n = newNamespace(s, name, p.nsp)
 				s.nsps[name] = n
 				p.nsp.children.Store(n, struct{}{})
+				created = true
 			}
+			fns := s.onNsp
 			s.mu.Unlock()
+			if created {
+				for _, fn := range fns {
+					fn(n)
+				}
+			}
 			return n
 		}
 	}

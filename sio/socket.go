@@ -109,6 +109,7 @@ type socketHooks struct {
 	anyOut       []AnyHandler
 	onDisconning []func(reason string)
 	packetMws    []func(e *Event) error
+	onError      []func(err error)
 }
 
 // hooksLocked returns s.hooks, made on first use. Under s.mu.
@@ -217,7 +218,8 @@ func (s *Socket) OffAnyOutgoing() {
 }
 
 // Use adds a packet middleware: it sees every incoming event before the
-// handlers; a non-nil error drops the event.
+// handlers; a non-nil error drops the event and goes to the OnError
+// listeners.
 func (s *Socket) Use(mw func(e *Event) error) {
 	s.mu.Lock()
 	x := s.hooksLocked()

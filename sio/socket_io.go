@@ -66,6 +66,7 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 	}
 	for _, mw := range mws {
 		if err := mw(ev); err != nil {
+			s.reportError(err)
 			return
 		}
 	}

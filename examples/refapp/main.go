@@ -64,7 +64,7 @@ func profileOptions(name string) (sio.Options, error) {
 	case "cookie":
 		o.EIO.Cookie = &eio.CookieOptions{} // the library's default cookie settings
 	case "recovery":
-		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: 120 * time.Second, SkipMiddlewares: true}
+		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: 120 * time.Second}
 	default:
 		return o, fmt.Errorf("unknown profile %q (default, ref, small, cors, cookie, recovery)", name)
 	}
