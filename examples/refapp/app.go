@@ -24,9 +24,11 @@ var dynNamespace = regexp.MustCompile(`^/dyn-\d+$`)
 // binaryPayload is the second argument of the "binary" event: a struct
 // (not a map) so that the keys keep their order; sio.Binary makes the
 // field an attachment.
+// binaryPayload holds a plain []byte: it reaches the client as a Buffer,
+// as the reference sends a Buffer anywhere in the arguments.
 type binaryPayload struct {
-	Nested sio.Binary `json:"nested"`
-	Text   string     `json:"text"`
+	Nested []byte `json:"nested"`
+	Text   string `json:"text"`
 }
 
 func (a *app) setupSocketIO(srv *sio.Server) {
@@ -119,7 +121,7 @@ func (a *app) onConnection(s *sio.Socket) {
 		}))
 	})
 	s.On("send-binary", func(*sio.Event) {
-		_ = s.Emit("binary", []byte{1, 2, 3}, binaryPayload{Nested: sio.Binary{0xff}, Text: "x"})
+		_ = s.Emit("binary", []byte{1, 2, 3}, binaryPayload{Nested: []byte{0xff}, Text: "x"})
 	})
 	s.On("binary-ack", func(e *sio.Event) {
 		_ = e.Ack([]byte{0xde, 0xad, 0xbe, 0xef}, "text")

@@ -116,9 +116,12 @@ func (b Binary) MarshalJSON() ([]byte, error) {
 // written by the codec itself, exactly as JSON.stringify would (-0 → 0,
 // 1e21 → 1e+21, NaN → null, non-ASCII and <>& raw); other values
 // (structs, typed slices and maps, json.Marshaler) are encoded by sonic
-// (see encodeOptions for what differs), so a []byte field of a struct is
-// base64 text; use Binary there. Go maps have no order: keys are written
-// in iteration order.
+// (see encodeOptions for what differs), with every []byte they hold (a
+// struct field, a typed slice's or map's element, at any depth) sent as an
+// attachment too, except where shadowOf cannot reach it (see shadow.go:
+// a []byte in an interface field, or in a struct with unexported or
+// embedded fields, stays base64 text; use Binary there). Go maps have no
+// order: keys are written in iteration order.
 //
 // On error dst and atts are returned with their original lengths.
 func AppendEventArgs(dst []byte, args []any, atts [][]byte) ([]byte, [][]byte, error) {
@@ -349,6 +352,9 @@ func appendValue(dst []byte, v any, atts [][]byte, bin bool, depth int) ([]byte,
 			}
 		}
 		return append(dst, '}'), atts, nil
+	}
+	if bin {
+		v = shadowOf(v) // []byte inside structs, typed slices and maps: attachments
 	}
 	n := len(dst)
 	if dst, err = appendSonic(dst, v); err != nil {

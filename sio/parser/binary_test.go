@@ -75,6 +75,9 @@ func TestAppendEventGolden(t *testing.T) {
 	}
 }
 
+// blob is a named byte slice without methods: JSON encodes it as []byte.
+type blob []byte
+
 func TestAppendEventArgs(t *testing.T) {
 	type withBin struct {
 		A Binary   `json:"a"`
@@ -100,8 +103,32 @@ func TestAppendEventArgs(t *testing.T) {
 			`[[{"_placeholder":true,"num":0},null,{"_placeholder":true,"num":1}],{"k":{"_placeholder":true,"num":2}}]`,
 			[]string{"a", "b", "c"}},
 		{"struct", []any{withBin{A: Binary("a"), B: []byte("b"), C: []Binary{Binary("c"), nil}, D: &withBin{A: Binary("d")}}},
-			`[{"a":{"_placeholder":true,"num":0},"b":"Yg==","c":[{"_placeholder":true,"num":1},null],"d":{"a":{"_placeholder":true,"num":2},"b":null}}]`,
-			[]string{"a", "c", "d"}},
+			`[{"a":{"_placeholder":true,"num":0},"b":{"_placeholder":true,"num":1},"c":[{"_placeholder":true,"num":2},null],"d":{"a":{"_placeholder":true,"num":3},"b":null}}]`,
+			[]string{"a", "b", "c", "d"}},
+		// []byte anywhere in typed values is an attachment, as a Buffer
+		// anywhere is for the reference.
+		{"bytes in typed values", []any{
+			[]struct {
+				N int    `json:"n"`
+				B []byte `json:"b,omitempty"`
+			}{{1, []byte("x")}, {2, nil}},
+			map[string]struct{ P *[]byte }{"k": {P: &[]byte{'y'}}},
+			[2]blob{blob("z"), nil},
+			&struct{ M map[string][]byte }{map[string][]byte{"m": []byte("w")}},
+		},
+			`[[{"n":1,"b":{"_placeholder":true,"num":0}},{"n":2}],{"k":{"P":{"_placeholder":true,"num":1}}},[{"_placeholder":true,"num":2},null],{"M":{"m":{"_placeholder":true,"num":3}}}]`,
+			[]string{"x", "y", "z", "w"}},
+		// Where the type cannot be rebuilt, or says how it encodes, base64
+		// text as before (documented: use Binary there).
+		{"bytes kept as text", []any{
+			struct {
+				B []byte
+				x int
+			}{B: []byte("a")},
+			struct{ V any }{[]byte("b")},
+			struct{ R json.RawMessage }{json.RawMessage(`[1]`)},
+		},
+			`[{"B":"YQ=="},{"V":"Yg=="},{"R":[1]}]`, nil},
 		{"struct in list", []any{[]byte("0"), []any{withBin{A: Binary("1")}}, []byte("2")},
 			`[{"_placeholder":true,"num":0},[{"a":{"_placeholder":true,"num":1},"b":null}],{"_placeholder":true,"num":2}]`,
 			[]string{"0", "1", "2"}},

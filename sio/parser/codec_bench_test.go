@@ -142,6 +142,25 @@ func BenchmarkAppendEventArgs(b *testing.B) {
 			buf, atts, _ = AppendEventArgs(buf[:0], args, atts[:0])
 		}
 	})
+	b.Run("[]byte in struct", func(b *testing.B) {
+		type file struct {
+			Name string `json:"name"`
+			Data []byte `json:"data"`
+		}
+		args := []any{&file{"a.bin", []byte{1, 2, 3, 4}}}
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, atts, _ = AppendEventArgs(buf[:0], args, atts[:0])
+		}
+	})
+	b.Run("struct without bytes", func(b *testing.B) {
+		type point struct{ X, Y int }
+		args := []any{point{1, 2}}
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, atts, _ = AppendEventArgs(buf[:0], args, atts[:0])
+		}
+	})
 }
 
 func BenchmarkSkipValue1KiB(b *testing.B) {
