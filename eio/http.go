@@ -171,7 +171,7 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 		ss.pollState = &pollState{extra: s.sessionHeaders(hdr)}
 	}
 	if isWS {
-		c, err := w.Upgrade(wsTransport{ss}, hdr)
+		c, err := w.Upgrade(wsTransport{ss}, s.answerHeaders(r, hdr, true))
 		if err != nil {
 			return
 		}
@@ -219,7 +219,7 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 		ss.queue.Reset()
 		ss.queued = 0
 	}
-	h := ss.extra
+	h := s.answerHeaders(r, ss.extra, true)
 	if ck := s.opts.Cookie; ck != nil {
 		h = append(h[:len(h):len(h)], HeaderField{"Set-Cookie", cookieValue(ck, ss.id)})
 	}
@@ -229,6 +229,24 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 	}
 	w.Respond(&Response{Status: 200, ContentType: ct, Header: h, Body: body})
 	bb.B = body
+}
+
+// answerHeaders returns base plus what the Headers hook (and with
+// initial, the InitialHeaders hook) adds for r; base itself when no hook
+// is set (no allocation).
+func (s *Server) answerHeaders(r *Request, base []HeaderField, initial bool) []HeaderField {
+	hi, h := s.hooks.InitialHeaders, s.hooks.Headers
+	if h == nil && (hi == nil || !initial) {
+		return base
+	}
+	out := slices.Clip(base)
+	if initial && hi != nil {
+		out = append(out, hi(r)...)
+	}
+	if h != nil {
+		out = append(out, h(r)...)
+	}
+	return out
 }
 
 // sessionHeaders returns the headers of a session's polling answers
@@ -360,14 +378,18 @@ func (s *Server) preflight(r *Request, w ResponseWriter) {
 // respondPoll answers a polling GET with a payload body, compressed when
 // it is large and the GET allows it.
 func (s *Session) respondPoll(w ResponseWriter, body []byte) {
+	hdr := s.extra
+	if s.pollHdr != nil {
+		hdr, s.pollHdr = s.pollHdr, nil
+	}
 	th := s.srv.opts.CompressionThreshold
 	if s.pollEnc == encIdentity || th < 0 || len(body) < th {
-		w.Respond(&Response{Status: 200, ContentType: ctPayload, Header: s.extra, Body: body})
+		w.Respond(&Response{Status: 200, ContentType: ctPayload, Header: hdr, Body: body})
 		return
 	}
 	buf := s.srv.compress(s.pollEnc, body)
 	defer compressPool.Put(buf)
-	h := make([]HeaderField, 0, len(s.extra)+1)
-	h = append(append(h, s.extra...), HeaderField{"Content-Encoding", s.pollEnc.String()})
+	h := make([]HeaderField, 0, len(hdr)+1)
+	h = append(append(h, hdr...), HeaderField{"Content-Encoding", s.pollEnc.String()})
 	w.Respond(&Response{Status: 200, ContentType: ctPayload, Header: h, Body: buf.B})
 }

@@ -39,6 +39,20 @@ type Server struct {
 type Hooks struct {
 	// ConnectionError sees every refused request (code, message).
 	ConnectionError func(r *Request, err *Error)
+	// InitialHeaders returns headers to add to a handshake's answer (the
+	// polling open response, or the 101 of a session opened on
+	// WebSocket), after the server's own: Node's "initial_headers" event
+	// (to set a cookie, say).
+	InitialHeaders func(r *Request) []HeaderField
+	// Headers returns headers to add to every answer of a session's
+	// request that succeeds: the handshake, polling GETs and POSTs, and
+	// WebSocket upgrades (Node's "headers" event). For a GET held until
+	// there is something to send, it is called when the GET arrives.
+	Headers func(r *Request) []HeaderField
+	// Upgrade is told that a session moved from polling to WebSocket
+	// (Node: the engine socket's "upgrade" event); Session.Transport then
+	// says "websocket". It runs on the event loop, with no lock held.
+	Upgrade func(s *Session)
 }
 
 const sessionShards = 16

@@ -91,6 +91,7 @@ type pollState struct {
 	upload    ResponseWriter // POST whose body is arriving
 	queue     *bytebufferpool.ByteBuffer
 	extra     []HeaderField // cache-control and CORS headers of polling answers
+	pollHdr   []HeaderField // the held GET's, when the Headers hook adds some
 	// closeReason is kept while a polling session waits for a GET to
 	// carry its close packet.
 	closeReason string

@@ -89,6 +89,9 @@ func (s *Session) pollGET(r *Request, w ResponseWriter, hdr []HeaderField) {
 		return
 	}
 	s.poll = w
+	if s.srv.hooks.Headers != nil {
+		s.pollHdr = s.srv.answerHeaders(r, s.extra, false)
+	}
 	if s.queued > 0 {
 		s.flushPollLocked()
 	} else {
@@ -188,7 +191,7 @@ func (s *Session) pollPOST(r *Request, w ResponseWriter) {
 		}
 		if p.Type == PacketPing && s.protocol == 4 {
 			// v4 clients never ping: the reference ends the session.
-			w.Respond(&Response{Status: 200, ContentType: ctHTML, Header: s.extra, Body: bodyOK})
+			w.Respond(&Response{Status: 200, ContentType: ctHTML, Header: s.srv.answerHeaders(r, s.extra, false), Body: bodyOK})
 			s.closeWith(ReasonTransportError, false)
 			return
 		}
@@ -206,7 +209,7 @@ func (s *Session) pollPOST(r *Request, w ResponseWriter) {
 		}
 		s.onPacket(p)
 	}
-	w.Respond(&Response{Status: 200, ContentType: ctHTML, Header: s.extra, Body: bodyOK})
+	w.Respond(&Response{Status: 200, ContentType: ctHTML, Header: s.srv.answerHeaders(r, s.extra, false), Body: bodyOK})
 	if err != nil {
 		s.closeWith(ReasonParseError, false)
 	}
@@ -264,7 +267,7 @@ func (s *Session) startUpgrade(r *Request, w ResponseWriter, hdr []HeaderField) 
 		acceptAndClose(w, hdr)
 		return
 	}
-	c, err := w.Upgrade(probeTransport{s}, hdr)
+	c, err := w.Upgrade(probeTransport{s}, s.srv.answerHeaders(r, hdr, false))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil || s.state != stateOpen {
@@ -340,6 +343,11 @@ func (t probeTransport) OnMessage(c WSConn, binary bool, data []byte) {
 			reason := s.closeReason
 			s.mu.Unlock()
 			s.closeWith(reason, true)
+			return
+		}
+		if fn := s.srv.hooks.Upgrade; fn != nil {
+			s.mu.Unlock()
+			fn(s)
 			return
 		}
 	default:
