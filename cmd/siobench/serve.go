@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -74,6 +76,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	loops := fs.Int("loops", 0, "event loops (default GOMAXPROCS)")
 	workers := fs.Int("workers", 0, "run handlers on this many worker goroutines (0: on the event loops)")
 	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval and timeout (default 25s / 20s)")
+	httpMode := fs.Bool("http", false, "serve through net/http (the server mounted as an http.Handler) instead of the event loops, to measure that mode")
 	probes := fs.Int("timer-probes", 0, "arm this many heartbeat-like timers (period: the ping interval, else 1s) on the server's timer set and report every 10s how late they fire")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: siobench serve [flags]\n\nServes the bench app (echo, echoack, bcast, join, toroom) on the main namespace.\n\nflags:")
@@ -88,6 +91,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "siobench serve: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
+	}
+	if *httpMode {
+		return serveNetHTTP(*addr, *path, *workers, *ping, stdout, stderr)
 	}
 	b, err := startBundled(*addr, *path, *loops, *workers, *ping)
 	if err != nil {
@@ -121,5 +127,41 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	b.stop()
+	return exitOK
+}
+
+// serveNetHTTP is `siobench serve -http`: the bench app mounted in a
+// net/http server, as an application embedding sioloop in its own mux
+// would run it.
+func serveNetHTTP(addr, path string, workers int, ping time.Duration, stdout, stderr io.Writer) int {
+	o := &sio.Options{Path: path, Workers: workers}
+	if ping > 0 {
+		o.EIO = eio.Options{PingInterval: ping, PingTimeout: ping}
+	}
+	s := benchapp.New(o)
+	defer s.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "siobench serve:", err)
+		return exitFail
+	}
+	mux := http.NewServeMux()
+	mux.Handle(s.Path(), s)
+	hs := &http.Server{Handler: mux, ConnContext: eio.ConnContext}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "siobench serve: bench app on http://%s%s via net/http (pid %d)\n", ln.Addr(), path, os.Getpid())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	select {
+	case <-sig:
+	case err := <-done:
+		fmt.Fprintln(stderr, "siobench serve:", err)
+		return exitFail
+	}
+	s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(ctx)
 	return exitOK
 }
