@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,10 @@ import (
 func TestMain(m *testing.M) {
 	// A --procs run re-executes the test binary as a siobench child.
 	if os.Getenv(childEnv) == "1" && len(os.Args) > 1 && os.Args[1] == childCmd {
+		os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	// TestServe runs `siobench serve` as a child process.
+	if os.Getenv("SIOBENCH_TEST_SERVE") == "1" {
 		os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -469,5 +474,41 @@ func TestBadFlags(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := cli([]string{"-h"}, &out, &errb); code != exitOK || !strings.Contains(errb.String(), "scenarios:") {
 		t.Errorf("-h: exit %d\n%s", code, errb.String())
+	}
+}
+
+// siobench serve, on the event loops and through net/http (-http): it
+// prints the URL to pass, serves the bench app there, and exits 0 on
+// SIGINT.
+func TestServe(t *testing.T) {
+	for _, mode := range [][]string{nil, {"-http"}} {
+		t.Run(strings.Join(append([]string{"serve"}, mode...), " "), func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], append([]string{"serve", "-addr", "127.0.0.1:0"}, mode...)...)
+			cmd.Env = append(os.Environ(), "SIOBENCH_TEST_SERVE=1")
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+			line, err := bufio.NewReader(out).ReadString('\n')
+			if err != nil {
+				t.Fatalf("no first line: %v", err)
+			}
+			m := regexp.MustCompile(`http://[0-9.]+:[0-9]+`).FindString(line)
+			if m == "" {
+				t.Fatalf("no URL in %q", line)
+			}
+			r, _ := runJSON(t, append([]string{"echo", "-c", "5", "--url", m}, short...)...)
+			if r.Ops.Completed == 0 || len(r.Errors) != 0 {
+				t.Errorf("echo against serve %v: %+v", mode, r)
+			}
+			_ = cmd.Process.Signal(os.Interrupt)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("exit after SIGINT: %v", err)
+			}
+		})
 	}
 }
