@@ -21,6 +21,15 @@ func (c *client) connect(name string, auth []byte) {
 		c.forceClose()
 		return
 	}
+	c.mu.Lock()
+	n := len(c.sockets) + len(c.joining)
+	c.mu.Unlock()
+	if n >= c.srv.opts.MaxNamespaces {
+		// Each namespace joined holds a socket (and a dynamic one a
+		// namespace) for a CONNECT of a few bytes: bounded per connection.
+		c.sendConnectError(name, "Too many namespaces", nil)
+		return
+	}
 	nsp := c.srv.lookup(name, auth)
 	if nsp == nil {
 		c.sendConnectError(name, "Invalid namespace", nil)

@@ -20,6 +20,10 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// MaxAttachments bounds the binary attachments of one packet (default 10).
 	MaxAttachments int
+	// MaxNamespaces bounds the namespaces one connection may join at once
+	// (default 100; Node has no bound): a CONNECT past it gets a
+	// CONNECT_ERROR "Too many namespaces" and the connection stays.
+	MaxNamespaces int
 	// Recovery, when non-nil, enables connection state recovery.
 	Recovery *RecoveryOptions
 	// Adapter builds each namespace's adapter (default: in memory).
@@ -72,6 +76,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxAttachments <= 0 {
 		c.MaxAttachments = 10
+	}
+	if c.MaxNamespaces <= 0 {
+		c.MaxNamespaces = 100
 	}
 	if c.Recovery != nil {
 		r := *c.Recovery

@@ -121,3 +121,38 @@ func TestSocketAPIParity(t *testing.T) {
 		t.Errorf("OnNewNamespace saw %q, want [/admin /dyn]", created)
 	}
 }
+
+// A connection may join at most MaxNamespaces namespaces; the next CONNECT
+// gets a CONNECT_ERROR and the others stay.
+func TestMaxNamespaces(t *testing.T) {
+	srv := sio.NewServer(&sio.Options{MaxNamespaces: 2})
+	srv.OfFunc(func(string, []byte) bool { return true })
+	url := serveLoop(t, srv)
+	m, err := client.NewManager(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	results := make(chan string, 3)
+	for _, nsp := range []string{"/a", "/b", "/c"} {
+		s, err := m.Socket(nsp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.OnConnect(func(*client.ConnectEvent) { results <- nsp + " ok" })
+		s.OnConnectError(func(e *client.ConnectError) { results <- nsp + " " + e.Message })
+		s.Connect()
+		select {
+		case r := <-results:
+			want := nsp + " ok"
+			if nsp == "/c" {
+				want = "/c Too many namespaces"
+			}
+			if r != want {
+				t.Fatalf("%q, want %q", r, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no answer", nsp)
+		}
+	}
+}
