@@ -11,7 +11,9 @@
 //	srv.OnConnection(func(s *sio.Socket) {
 //		s.On("chat", func(e *sio.Event) { _ = s.Broadcast().Emit("chat", &e.Args) })
 //	})
-//	log.Fatal(srv.ListenAndServe("127.0.0.1:3000", nil))
+//	if err := srv.ListenAndServe("127.0.0.1:3000", nil); !errors.Is(err, sio.ErrServerClosed) {
+//		log.Fatal(err) // ErrServerClosed: stopped by Shutdown
+//	}
 //
 // Handlers run on the event loop that read the packet (or on a worker
 // pool with Options.Workers), in order per socket. An Event and the bytes

@@ -1,6 +1,7 @@
 package sio_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,5 +30,19 @@ func TestListenAndServeLoopOptions(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("status %d, want 431 (Loop.MaxHeaderBytes 1024)", resp.StatusCode)
+	}
+}
+
+// After Shutdown, ListenAndServe returns sio.ErrServerClosed.
+func TestListenAndServeErrServerClosed(t *testing.T) {
+	srv := sio.NewServer(nil)
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServe("127.0.0.1:0", nil) }()
+	<-srv.Ready()
+	if err := srv.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, sio.ErrServerClosed) {
+		t.Fatalf("ListenAndServe after Shutdown: %v, want sio.ErrServerClosed", err)
 	}
 }

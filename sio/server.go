@@ -202,7 +202,12 @@ func (s *Server) Timeout(d time.Duration) *BroadcastOperator { return s.main.Tim
 // net/http server (slower than ListenAndServe; same protocol).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
 
-// ListenAndServe serves on addr with gnet event loops until Shutdown.
+// ErrServerClosed is what ListenAndServe returns after Shutdown (or Close):
+// a graceful stop, not a failure (it is loop.ErrServerClosed).
+var ErrServerClosed = loop.ErrServerClosed
+
+// ListenAndServe serves on addr with gnet event loops until Shutdown, then
+// returns ErrServerClosed; any other error means it could not serve.
 // fallback (optional) serves every other path.
 func (s *Server) ListenAndServe(addr string, fallback http.Handler) error {
 	cfg := s.opts.Loop

@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/sioloop/sioloop/loop"
 	"github.com/sioloop/sioloop/sio"
 )
 
@@ -54,7 +53,7 @@ func main() {
 		_ = c.srv.Shutdown(context.Background())
 	}()
 	log.Printf("chat on http://%s (browser client: %s)", *addr, path)
-	if err := c.srv.ListenAndServe(*addr, newSite()); err != nil && !errors.Is(err, loop.ErrServerClosed) {
+	if err := c.srv.ListenAndServe(*addr, newSite()); err != nil && !errors.Is(err, sio.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }
