@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,9 +68,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Body = body
 	}
 	hw := &httpWriter{w: w, r: r, done: make(chan struct{})}
-	s.HandleRequest(&req, hw)
+	if !s.handle(&req, hw) {
+		panic(http.ErrAbortHandler) // reported; net/http closes the connection quietly
+	}
 	if hw.ws != nil {
-		go hw.ws.readLoop()
+		go hw.ws.readLoop(s)
 		return
 	}
 	select {
@@ -87,6 +90,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.PollAborted(hw)
 		}
 	}
+}
+
+// handle is HandleRequest with a panic of application code (a hook, a
+// handler run by the request) recovered and reported: false then, and the
+// caller drops the connection.
+func (s *Server) handle(r *Request, w ResponseWriter) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.ReportPanic(v, debug.Stack())
+		}
+	}()
+	s.HandleRequest(r, w)
+	return true
 }
 
 func isUpgrade(r *http.Request) bool {
@@ -234,6 +250,9 @@ func (hw *httpWriter) Upgrade(h WSHandler, extra []HeaderField) (WSConn, error) 
 	return c, nil
 }
 
+// errHandlerPanic ends a connection whose message handler panicked.
+var errHandlerPanic = errors.New("eio: handler panic")
+
 // maxPayloadOf finds the session's limit through the handler.
 func maxPayloadOf(h WSHandler) int {
 	switch t := h.(type) {
@@ -303,14 +322,19 @@ func (c *netWSConn) handler() WSHandler {
 	return c.h
 }
 
-func (c *netWSConn) readLoop() {
+// readLoop reads the connection's frames until it closes. A panic of
+// application code in a message handler is reported to srv and closes this
+// connection only.
+func (c *netWSConn) readLoop(srv *Server) {
 	buf := make([]byte, 0, 16<<10)
 	var closeErr error
 	defer func() {
 		c.dec.Reset()
 		c.nc.Close()
+		defer srv.recoverTo(nil) // in OnClose's handlers
 		c.handler().OnClose(c, closeErr)
 	}()
+	defer srv.recoverTo(func() { closeErr = errHandlerPanic })
 	for {
 		off := 0
 		for {

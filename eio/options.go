@@ -1,6 +1,7 @@
 package eio
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -46,6 +47,14 @@ type Options struct {
 	// usual. It runs on the event loop. sio.Options.ServeClient uses it to
 	// serve the browser client.
 	Fallback func(r *Request) *Response
+	// Logger receives what an operator must know: recovered panics of
+	// application code, with their stacks (Error). Nil: slog.Default().
+	Logger *slog.Logger
+	// OnPanic, when set, is called with every panic of application code
+	// the server recovered (a handler, a hook, a callback), after the
+	// connection or socket concerned was closed and the panic logged. The
+	// server goes on; an application that prefers to crash can exit here.
+	OnPanic func(v any, stack []byte)
 	// InitialPacket is an optional message sent right after the open packet.
 	InitialPacket []byte
 	// MaxBufferedBytes bounds the output that may wait on the server for

@@ -28,6 +28,7 @@ type Server struct {
 	// sharedExtra caches the polling headers every session shares (CORS "*").
 	sharedExtra atomic.Pointer[[]HeaderField]
 	lastPath    atomic.Pointer[string] // see internPath
+	panics      atomic.Int64           // recovered panics (ReportPanic)
 
 	openPrefix []byte // `{"sid":"`
 	openSuffix []byte // `","upgrades":[...],...}` for polling handshakes
@@ -68,6 +69,7 @@ type sessionShard struct {
 // NewServer returns a server configured by o (nil: defaults).
 func NewServer(o *Options) *Server {
 	s := &Server{opts: o.withDefaults(), wheel: timer.New(), seed: maphash.MakeSeed()}
+	s.wheel.SetPanicHandler(s.ReportPanic)
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*Session)
 	}

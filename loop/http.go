@@ -287,7 +287,7 @@ func (c *conn) fallback(req *Request) {
 		func() {
 			defer func() {
 				if p := recover(); p != nil && p != http.ErrAbortHandler {
-					c.l.srv.logf("loop: fallback handler panic: %v", p)
+					c.l.srv.recovered(nil, p)
 					rec = &recorder{header: make(http.Header), status: 500}
 				}
 			}()

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -289,18 +291,52 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	h.srv.conns.Add(-1)
 	l := c.l
 	l.inPass.Store(true)
+	defer func() {
+		if v := recover(); v != nil {
+			h.srv.recovered(c.route, v)
+		}
+		l.endPass()
+	}()
 	c.closed(err)
-	l.endPass()
 	return gnet.None
 }
 
-func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
+// OnTraffic parses the input and runs what it asks for, handlers of the
+// application included: a panic there is recovered, reported and closes
+// this connection only (a user's bug must not take the server down).
+func (h *handler) OnTraffic(gc gnet.Conn) (act gnet.Action) {
 	c := gc.Context().(*conn)
 	l := c.l
 	l.inPass.Store(true)
-	act := c.onTraffic()
-	l.endPass()
-	return act
+	defer func() {
+		if v := recover(); v != nil {
+			h.srv.recovered(c.route, v)
+			act = gnet.Close
+		}
+		l.endPass()
+	}()
+	return c.onTraffic()
+}
+
+// recovered reports a panic recovered on an event loop or in the Fallback
+// handler: to the Engine.IO server of the connection's route (else of the
+// first route), which logs and counts it; with no route, to Config.Logf
+// (slog.Default when unset).
+func (s *Server) recovered(route *Route, v any) {
+	stack := debug.Stack()
+	switch {
+	case route != nil:
+		route.Server.ReportPanic(v, stack)
+		return
+	case len(s.cfg.Routes) > 0:
+		s.cfg.Routes[0].Server.ReportPanic(v, stack)
+		return
+	}
+	if s.cfg.Logf != nil {
+		s.cfg.Logf("loop: recovered a panic: %v\n%s", v, stack)
+		return
+	}
+	slog.Default().Error("sioloop: recovered a panic", "panic", fmt.Sprint(v), "stack", string(stack))
 }
 
 // gnetLogger sends gnet's warnings and errors to Config.Logf and drops

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand"
 	"net"
 	"net/http"
@@ -22,8 +23,13 @@ import (
 
 type echo struct{}
 
-func (echo) OnMessage(s *eio.Session, data []byte, binary bool) { _ = s.Send(data, binary) }
-func (echo) OnClose(*eio.Session, string)                       {}
+func (echo) OnMessage(s *eio.Session, data []byte, binary bool) {
+	if string(data) == "boom" {
+		panic("boom") // TestHandlerPanicClosesOneConn
+	}
+	_ = s.Send(data, binary)
+}
+func (echo) OnClose(*eio.Session, string) {}
 
 // startServer runs an echo Engine.IO server on a free port.
 func startServer(t *testing.T, cfg Config, eo *eio.Options) (*Server, string) {
@@ -329,5 +335,21 @@ func TestRefusedBodyLingers(t *testing.T) {
 	resp, _ := readResponse(t, bufio.NewReader(c))
 	if resp.StatusCode != 413 {
 		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+}
+
+// A panic in an application handler run by the event loop closes that
+// connection only: the loop, and the other connections, go on.
+func TestHandlerPanicClosesOneConn(t *testing.T) {
+	_, addr := startServer(t, Config{}, &eio.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	good, gbr := wsDial(t, addr)
+	bad, bbr := wsDial(t, addr)
+	bad.Write(wsframe.AppendClientFrame(nil, ws.OpText, []byte("4boom"), testMask))
+	if _, err := ws.ReadHeader(bbr); err == nil {
+		t.Fatal("the connection whose handler panicked is still open")
+	}
+	good.Write(wsframe.AppendClientFrame(nil, ws.OpText, []byte("4still"), testMask))
+	if op, p := readFrame(t, gbr); op != ws.OpText || string(p) != "4still" {
+		t.Fatalf("the other connection: %v %q", op, p)
 	}
 }

@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"runtime/debug"
 	"slices"
 	"sync"
 
@@ -98,6 +99,15 @@ func (c *client) socket(nsp []byte) *Socket {
 }
 
 func (c *client) dispatch(p *Packet, atts [][]byte) {
+	// Handlers, middlewares and callbacks of the application run from
+	// here (on the event loop, or on net/http's goroutines): a panic costs
+	// the socket of the packet's namespace only.
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.eio.ReportPanic(v, debug.Stack())
+			c.contain(string(p.Namespace))
+		}
+	}()
 	switch p.Type {
 	case PacketConnect:
 		c.connect(string(p.Namespace), p.Data)

@@ -3,6 +3,7 @@ package sio
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"runtime/debug"
 
 	"github.com/sioloop/sioloop/sio/parser"
 )
@@ -74,6 +75,15 @@ func (c *client) connect(name string, auth []byte) {
 }
 
 func (c *client) runMiddlewares(s *Socket, mws []Middleware, i int) {
+	// A middleware may call next from a goroutine of its own: the rest of
+	// the CONNECT (later middlewares, the connection handlers) then runs
+	// there, out of dispatch's reach, so panics are contained here too.
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.eio.ReportPanic(v, debug.Stack())
+			c.contain(s.nsp.name)
+		}
+	}()
 	if i == len(mws) {
 		c.mu.Lock()
 		delete(c.joining, s.nsp.name)

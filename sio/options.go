@@ -2,6 +2,7 @@ package sio
 
 import (
 	"io/fs"
+	"log/slog"
 	"time"
 
 	"github.com/sioloop/sioloop/eio"
@@ -42,6 +43,17 @@ type Options struct {
 	// default): those paths get Engine.IO's 400, as with Node's
 	// serveClient: false.
 	ServeClient fs.FS
+	// Logger receives recovered panics with their stacks (and what an
+	// operator must know); nil: slog.Default(). It is EIO.Logger unless
+	// that is set.
+	Logger *slog.Logger
+	// OnPanic, when set, is called with every panic of application code
+	// the server recovered (a handler, a middleware, a callback, a hook),
+	// after the socket concerned was disconnected (ReasonHandlerPanic) and
+	// the panic logged. The server goes on serving everyone else; an
+	// application that prefers to crash can exit from here. It is
+	// EIO.OnPanic unless that is set.
+	OnPanic func(v any, stack []byte)
 	// Loop configures the event loops of ListenAndServe: their number
 	// (Loops, default GOMAXPROCS), the HTTP limits and timeouts, the
 	// per-connection output bound (see loop.Config). Addr, Routes,
@@ -76,6 +88,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxAttachments <= 0 {
 		c.MaxAttachments = 10
+	}
+	if c.EIO.Logger == nil {
+		c.EIO.Logger = c.Logger
+	}
+	if c.EIO.OnPanic == nil {
+		c.EIO.OnPanic = c.OnPanic
 	}
 	if c.MaxNamespaces <= 0 {
 		c.MaxNamespaces = 100

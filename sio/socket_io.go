@@ -219,8 +219,9 @@ func (s *Socket) onClose(reason string) {
 	}
 	disconnect := s.onDisconnect
 	s.mu.Unlock()
+	srv := s.client.srv
 	for _, fn := range disconnecting {
-		fn(reason)
+		srv.callDisconnect(fn, reason)
 	}
 	if rec := s.client.srv.recovery; rec != nil {
 		rec.save(s, reason)
@@ -229,6 +230,6 @@ func (s *Socket) onClose(reason string) {
 	s.nsp.remove(s)
 	s.client.remove(s)
 	for _, fn := range disconnect {
-		fn(reason)
+		srv.callDisconnect(fn, reason)
 	}
 }

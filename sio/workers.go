@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"runtime/debug"
 	"sync"
 )
 
@@ -61,8 +62,20 @@ func (p *workerPool) drain(s *Socket) {
 		q.fns[0] = nil
 		q.fns = q.fns[1:]
 		q.mu.Unlock()
-		fn()
+		p.run(s, fn)
 	}
+}
+
+// run runs one of s's handler calls; a panic is reported and costs s only.
+func (p *workerPool) run(s *Socket, fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			srv := s.client.srv
+			srv.eio.ReportPanic(v, debug.Stack())
+			s.client.contain(s.nsp.name)
+		}
+	}()
+	fn()
 }
 
 func (p *workerPool) close() {

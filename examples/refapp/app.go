@@ -136,6 +136,7 @@ func (a *app) onConnection(s *sio.Socket) {
 		_ = e.Decode(0, &n)
 		_ = s.Emit("big", strings.Repeat("x", max(n, 0)))
 	})
+	s.On("panic", func(*sio.Event) { panic("refapp: the client asked for a panic") })
 	s.On("kick", func(*sio.Event) { s.Disconnect(false) })
 	s.On("kick-close", func(*sio.Event) { s.Disconnect(true) })
 	s.On("conn-close", func(*sio.Event) { s.Session().Close() })

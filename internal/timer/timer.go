@@ -14,7 +14,10 @@
 package timer
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,7 +73,16 @@ type Wheel struct {
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
+	// onPanic receives a panic of a Handler (SetPanicHandler); the wheel's
+	// goroutine goes on with the other timers.
+	onPanic atomic.Pointer[func(v any, stack []byte)]
 }
+
+// SetPanicHandler sets fn to receive what a Handler's OnTimer panics with,
+// and its stack; the goroutine recovers and fires the other timers. Without
+// one the panic is printed to stderr, as the runtime would, and recovered
+// all the same: a timer must not take the process down.
+func (w *Wheel) SetPanicHandler(fn func(v any, stack []byte)) { w.onPanic.Store(&fn) }
 
 // New starts a wheel and its goroutine; Close stops them.
 func New() *Wheel {
@@ -244,6 +256,21 @@ func (w *Wheel) earliest() int64 {
 	return m
 }
 
+// fire runs n's handler, recovering a panic (see SetPanicHandler).
+func (w *Wheel) fire(n *Node) {
+	defer func() {
+		if v := recover(); v != nil {
+			stack := debug.Stack()
+			if fn := w.onPanic.Load(); fn != nil && *fn != nil {
+				(*fn)(v, stack)
+				return
+			}
+			fmt.Fprintf(os.Stderr, "timer: handler panic: %v\n%s", v, stack)
+		}
+	}()
+	n.h.OnTimer(n)
+}
+
 func (w *Wheel) run() {
 	defer close(w.done)
 	t := time.NewTimer(time.Hour)
@@ -265,8 +292,8 @@ func (w *Wheel) run() {
 			sh.mu.Unlock()
 		}
 		for i, n := range fire {
-			n.h.OnTimer(n)
 			fire[i] = nil
+			w.fire(n)
 		}
 		fire = fire[:0]
 

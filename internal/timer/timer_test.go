@@ -339,3 +339,39 @@ func checkHeaps(t *testing.T, w *Wheel, nodes []Node) {
 		}
 	}
 }
+
+type panicky struct{}
+
+type handlerFunc func(*Node)
+
+func (f handlerFunc) OnTimer(n *Node) { f(n) }
+
+func (panicky) OnTimer(*Node) { panic("boom") }
+
+// A handler's panic is recovered and reported; the other timers still fire.
+func TestHandlerPanicContained(t *testing.T) {
+	w := New()
+	defer w.Close()
+	got := make(chan any, 1)
+	w.SetPanicHandler(func(v any, stack []byte) {
+		if len(stack) == 0 {
+			t.Error("no stack")
+		}
+		got <- v
+	})
+	var bad Node
+	bad.Init(panicky{})
+	w.Schedule(&bad, 0)
+	if v := <-got; v != "boom" {
+		t.Fatalf("reported %v", v)
+	}
+	fired := make(chan struct{})
+	var ok Node
+	ok.Init(handlerFunc(func(*Node) { close(fired) }))
+	w.Schedule(&ok, time.Millisecond)
+	select {
+	case <-fired:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the wheel stopped after a handler panic")
+	}
+}
