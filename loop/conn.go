@@ -159,6 +159,9 @@ type conn struct {
 	rstop   bool  // stop reading (protocol error): bytes are discarded
 	started bool  // the current POST was announced (RequestStarted)
 	linger  bool  // half-closed after a refusal, draining input (see lingerClose)
+	// expired: the header or idle deadline passed (set by OnTimer on the
+	// timer goroutine, acted on by the loop in onTraffic).
+	expired atomic.Bool
 	skip    int64 // inbound bytes to discard (a refused request's body)
 	// arrived: when the first bytes of the first request reached the
 	// kernel (Unix ns; see arrivedAt), until that request is dispatched;
@@ -434,8 +437,31 @@ func (c *conn) OnTimer(*timer.Node) {
 	pending := c.pending
 	c.mu.Unlock()
 	if !pending {
-		_ = c.gc.Close() // safe from any goroutine
+		// On the loop: a request begun but not finished gets 408 first.
+		c.expired.Store(true)
+		if c.gc.Wake(nil) != nil {
+			_ = c.gc.Close() // safe from any goroutine
+		}
 	}
+}
+
+// resp408 is what Node's server sends a request whose headers did not
+// arrive in time.
+var resp408 = []byte("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n")
+
+// expire ends a connection whose header or idle deadline passed. Loop
+// goroutine.
+func (c *conn) expire() gnet.Action {
+	c.mu.Lock()
+	pending := c.pending
+	c.mu.Unlock()
+	if pending {
+		return gnet.None // answered in between: the deadline was re-armed
+	}
+	if c.state == stHTTP && !c.rstop && c.gc.InboundBuffered() > 0 {
+		_, _ = c.gc.Write(resp408)
+	}
+	return gnet.Close
 }
 
 // closed runs on the loop when gnet closed the connection.
@@ -465,6 +491,12 @@ func (c *conn) closed(err error) {
 // onTraffic consumes inbound bytes. Loop goroutine.
 func (c *conn) onTraffic() gnet.Action {
 	gc := c.gc
+	if c.expired.Load() {
+		c.expired.Store(false)
+		if act := c.expire(); act != gnet.None {
+			return act
+		}
+	}
 	if c.state == stClosed || c.rstop {
 		_, _ = gc.Discard(-1)
 		return gnet.None

@@ -75,8 +75,10 @@ const (
 
 	// DefaultMaxHeaderBytes bounds the request line plus the header section,
 	// final CRLF included. Node's default is 16 KiB; a Socket.IO request is
-	// a few hundred bytes, so 8 KiB leaves room for cookies and proxies.
-	DefaultMaxHeaderBytes = 8 << 10
+	// a few hundred bytes, but a browser sends its cookies for the host
+	// too: the default is Node's (16 KiB), so that a request Node takes
+	// is not refused here.
+	DefaultMaxHeaderBytes = 16 << 10
 	// DefaultMaxHeaders is the default number of header fields allowed.
 	DefaultMaxHeaders = HeaderCap
 	// DefaultMaxBody is Engine.IO's default maxHttpBufferSize.
@@ -89,7 +91,7 @@ const (
 type Limits struct {
 	// MaxHeaderBytes bounds the request line and the header section
 	// (leading empty lines and the final CRLF included), else 431.
-	// Default DefaultMaxHeaderBytes (8 KiB).
+	// Default DefaultMaxHeaderBytes (16 KiB).
 	MaxHeaderBytes int
 	// MaxHeaders bounds the number of header fields, else 431. Default
 	// and upper bound HeaderCap (32); larger values are clamped.

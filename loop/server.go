@@ -41,7 +41,8 @@ type Config struct {
 	Fallback http.Handler
 	// Loops is the number of event loops (default GOMAXPROCS).
 	Loops int
-	// MaxHeaderBytes bounds a request's header block (default 8 KiB).
+	// MaxHeaderBytes bounds a request's header block (default 16 KiB, as
+	// Node's).
 	MaxHeaderBytes int
 	// HeaderTimeout drops a connection that has not sent a complete request
 	// within it (default 10 s): slow-header clients cost nothing for long.
@@ -96,7 +97,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Loops = runtime.GOMAXPROCS(0)
 	}
 	if cfg.MaxHeaderBytes <= 0 {
-		cfg.MaxHeaderBytes = 8 << 10
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = 10 * time.Second

@@ -107,12 +107,22 @@ func TestSlowHeadersDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err := c.Read(make([]byte, 1))
-	if err == nil {
+	// As Node's server: 408 and Connection: close, then the close.
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 408 || !resp.Close {
+		t.Fatalf("slow headers: %v %v, want 408", resp, err)
+	}
+	if _, err := br.ReadByte(); err == nil {
 		t.Fatal("expected the connection to be closed")
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("closed after %v", d)
+	}
+	// A connection that sent nothing is closed without an answer.
+	c2 := dial(t, addr)
+	if n, err := c2.Read(make([]byte, 1)); err == nil || n > 0 {
+		t.Fatalf("idle connection: read %d, %v; want a close without answer", n, err)
 	}
 }
 

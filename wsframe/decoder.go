@@ -8,6 +8,10 @@ import (
 	"github.com/valyala/bytebufferpool"
 )
 
+// DefaultMaxFragments is the default Decoder.MaxFragments: far more frames
+// than any client splits a message into (browsers send one).
+const DefaultMaxFragments = 1024
+
 // maxInt is the largest message a Decoder can hold when MaxMessage is 0.
 const maxInt = int64(^uint(0) >> 1)
 
@@ -49,8 +53,16 @@ type Decoder struct {
 	// Client makes this a client-side decoder: frames must not be masked.
 	Client bool
 
+	// MaxFragments bounds the frames of one fragmented message (0:
+	// DefaultMaxFragments). The frame past it fails with code 1008 as soon
+	// as its first header byte arrives: a peer cannot make the server
+	// handle 100,000 one-byte frames for one message. (uint16 keeps the
+	// decoder, which every connection holds, at 40 bytes.)
+	MaxFragments uint16
+
 	op    ws.OpCode // opcode of the open fragmented message; 0 when none
 	done  bool      // frag holds the message delivered by the last call
+	nfrag uint16    // frames of the open fragmented message
 	valid int       // leading bytes of frag known to be valid UTF-8 (text only)
 	frag  *bytebufferpool.ByteBuffer
 }
@@ -127,7 +139,9 @@ func (d *Decoder) Next(b []byte) (m Message, n int, err error) {
 
 		if h.OpCode != ws.OpContinuation {
 			d.op = h.OpCode
+			d.nfrag = 0
 		}
+		d.nfrag++
 		if err = d.appendFragment(payload, h.Fin); err != nil {
 			return m, n, err
 		}
@@ -150,6 +164,7 @@ func (d *Decoder) Next(b []byte) (m Message, n int, err error) {
 func (d *Decoder) Reset() {
 	d.release()
 	d.op = 0
+	d.nfrag = 0
 }
 
 // checkStart applies every rule that the first two header bytes decide, so a
@@ -162,6 +177,13 @@ func (d *Decoder) checkStart(b0, b1 byte) error {
 	case ws.OpContinuation:
 		if d.op == 0 {
 			return closeErr(ws.StatusProtocolError, "continuation frame without a fragmented message")
+		}
+		limit := uint16(DefaultMaxFragments)
+		if d.MaxFragments != 0 {
+			limit = d.MaxFragments
+		}
+		if d.nfrag >= limit {
+			return closeErr(ws.StatusPolicyViolation, "too many fragments")
 		}
 	case ws.OpText, ws.OpBinary:
 		if d.op != 0 {

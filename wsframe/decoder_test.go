@@ -298,3 +298,33 @@ func TestCompleteUTF8(t *testing.T) {
 		}
 	}
 }
+
+// A fragmented message may have at most MaxFragments frames: the next one
+// fails with 1008 from its first byte; a message at the bound is fine, and
+// the count starts again with the next message.
+func TestDecoderMaxFragments(t *testing.T) {
+	frames := func(n int) []byte {
+		b := fr(false, 0, ws.OpText, "a")
+		for i := 1; i < n-1; i++ {
+			b = append(b, fr(false, 0, ws.OpContinuation, "a")...)
+		}
+		return append(b, fr(true, 0, ws.OpContinuation, "a")...)
+	}
+	d := &Decoder{MaxFragments: 4}
+	msgs, code, _ := decodeAll(t, d, cat(frames(4), frames(4)))
+	if code != 0 || len(msgs) != 2 || msgs[0].payload != "aaaa" {
+		t.Fatalf("at the bound: %v, code %d", msgs, code)
+	}
+	d.Reset()
+	if _, code, _ := decodeAll(t, d, frames(5)); code != int(ws.StatusPolicyViolation) {
+		t.Fatalf("past the bound: code %d, want 1008", code)
+	}
+	var def Decoder // the default bound
+	if _, code, _ := decodeAll(t, &def, frames(DefaultMaxFragments+1)); code != int(ws.StatusPolicyViolation) {
+		t.Fatalf("past DefaultMaxFragments: code %d, want 1008", code)
+	}
+	more := &Decoder{MaxFragments: DefaultMaxFragments + 1}
+	if msgs, code, _ := decodeAll(t, more, frames(DefaultMaxFragments+1)); code != 0 || len(msgs) != 1 {
+		t.Fatalf("a larger bound: code %d", code)
+	}
+}

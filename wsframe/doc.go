@@ -27,6 +27,7 @@
 //	      one, 64-bit length with its top bit set, close payload of 1 byte
 //	      or with a status code that may not be sent
 //	1007  text message (also reassembled) or close reason not valid UTF-8
+//	1008  a fragmented message of more frames than Decoder.MaxFragments
 //	1009  message (or the sum of its fragments) over Decoder.MaxMessage,
 //	      decided from the frame header, before the payload arrives
 //
