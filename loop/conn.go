@@ -156,9 +156,9 @@ type conn struct {
 
 	// loop
 	state   connState
-	rstop   bool  // stop reading (protocol error): bytes are discarded
-	started bool  // the current POST was announced (RequestStarted)
-	linger  bool  // half-closed after a refusal, draining input (see lingerClose)
+	rstop   bool // stop reading (protocol error): bytes are discarded
+	started bool // the current POST was announced (RequestStarted)
+	linger  bool // half-closed after a refusal, draining input (see lingerClose)
 	// expired: the header or idle deadline passed (set by OnTimer on the
 	// timer goroutine, acted on by the loop in onTraffic).
 	expired atomic.Bool
