@@ -58,6 +58,13 @@ type Config struct {
 	// a client that reads slower than the server writes is disconnected
 	// past it, so the server never grows without bound.
 	MaxOutbound int
+	// MaxConnections bounds the open connections: past it a new one gets
+	// 503 and is closed, so that the process never runs out of file
+	// descriptors (default: RLIMIT_NOFILE less max(64, a fiftieth) for the
+	// rest of the process; negative: no bound). If descriptors run out
+	// all the same, the server keeps serving the open connections and
+	// accepts again as they free up (see accept.go).
+	MaxConnections int
 	// Logf receives unexpected errors (default: discarded).
 	Logf func(format string, args ...any)
 	// Wheel, when set, runs the connections' timers (header and idle
@@ -79,6 +86,13 @@ type Server struct {
 	loopMu   sync.Mutex
 	loops    []*evloop
 	conns    atomic.Int64
+	refused  atomic.Int64 // connections refused for want of capacity
+	// lfd is a copy of the listening descriptor, kept for takeOverAccept
+	// (-1 when none).
+	lfd      int
+	spare    int         // a descriptor kept to refuse clients with when none is left (-1: none)
+	stopping atomic.Bool // Shutdown was called
+	tookOver atomic.Bool // takeOverAccept runs
 	date     atomic.Pointer[[]byte]
 	// frags holds the buffers of fragmented WebSocket messages being
 	// reassembled (rare): shared, so idle connections own none.
@@ -128,7 +142,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = defaultMaxConnections()
+	}
 	s := &Server{
+		lfd:    -1,
+		spare:  -1,
 		cfg:    cfg,
 		lim:    Limits{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxBody: cfg.MaxBody},
 		wheel:  cfg.Wheel,
@@ -178,10 +197,19 @@ func (s *Server) Serve() error {
 		gnet.WithReuseAddr(true),
 		gnet.WithLogger(gnetLogger{s}),
 	)
-	if err == nil {
-		err = ErrServerClosed
+	if s.lfd >= 0 {
+		unix.Close(s.lfd)
 	}
-	return err
+	if s.spare >= 0 {
+		unix.Close(s.spare)
+	}
+	switch {
+	case err != nil:
+		return err
+	case !s.stopping.Load():
+		return ErrStopped
+	}
+	return ErrServerClosed
 }
 
 // Ready is closed once the server listens.
@@ -192,6 +220,10 @@ func (s *Server) Addr() net.Addr { return s.addr.Load() }
 
 // Conns is the number of open TCP connections.
 func (s *Server) Conns() int { return int(s.conns.Load()) }
+
+// Refused is the number of connections refused for want of capacity
+// (MaxConnections, or no descriptor left), each with 503.
+func (s *Server) Refused() int64 { return s.refused.Load() }
 
 // Shutdown stops the engine: every connection is closed. It returns once
 // Serve has returned, or with ctx's error. Any goroutine.
@@ -204,6 +236,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// gnet's Stop polls for the end every 500 ms: only use it to start
 	// the shutdown (a done context makes it return at once), and wait for
 	// Serve to return instead.
+	s.stopping.Store(true) // ends takeOverAccept, if it runs
 	now, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := s.eng.Stop(now); err != nil && !errors.Is(err, context.Canceled) {
@@ -261,7 +294,8 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 				s.addr.Store(&net.TCPAddr{IP: net.IP(in6.Addr[:]), Port: in6.Port})
 			}
 		}
-		unix.Close(fd)
+		s.lfd = fd // kept for takeOverAccept; closed when Serve returns
+		s.spare = openSpare()
 	}
 	close(s.ready)
 	return gnet.None
@@ -269,6 +303,10 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.srv
+	if m := s.cfg.MaxConnections; m > 0 && s.conns.Load() >= int64(m) {
+		s.refused.Add(1)
+		return resp503, gnet.Close
+	}
 	l := s.loopOf(gc.EventLoop())
 	c := &conn{gc: gc, l: l, arrived: arrivedAt(gc.Fd())}
 	if c.arrived < 0 {
@@ -344,8 +382,16 @@ func (s *Server) recovered(route *Route, v any) {
 // its chatter.
 type gnetLogger struct{ s *Server }
 
-func (gnetLogger) Debugf(string, ...any)               {}
-func (gnetLogger) Infof(string, ...any)                {}
-func (l gnetLogger) Warnf(format string, args ...any)  { l.s.logf("gnet: "+format, args...) }
-func (l gnetLogger) Errorf(format string, args ...any) { l.s.logf("gnet: "+format, args...) }
+func (gnetLogger) Debugf(string, ...any)              {}
+func (gnetLogger) Infof(string, ...any)               {}
+func (l gnetLogger) Warnf(format string, args ...any) { l.s.logf("gnet: "+format, args...) }
+func (l gnetLogger) Errorf(format string, args ...any) {
+	if l.s.tookOver.Load() && l.s.stopping.Load() {
+		return // the engine ends with the takeover's accept error at Shutdown: expected
+	}
+	l.s.logf("gnet: "+format, args...)
+	if err, ok := acceptFailed(format, args); ok && !l.s.stopping.Load() && !l.s.tookOver.Load() {
+		l.s.takeOverAccept(err) // returns at Shutdown only
+	}
+}
 func (l gnetLogger) Fatalf(format string, args ...any) { l.s.logf("gnet: fatal: "+format, args...) }

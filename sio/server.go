@@ -3,6 +3,8 @@ package sio
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -213,6 +215,13 @@ func (s *Server) ListenAndServe(addr string, fallback http.Handler) error {
 	cfg := s.opts.Loop
 	cfg.Addr, cfg.Fallback, cfg.Wheel = addr, fallback, s.wheel
 	cfg.Routes = []loop.Route{{Prefix: s.opts.Path, Server: s.eio}}
+	if cfg.Logf == nil { // descriptor exhaustion, engine errors: what an operator must see
+		log := s.opts.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		cfg.Logf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	}
 	ls, err := loop.New(cfg)
 	if err != nil {
 		return err
