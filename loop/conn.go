@@ -171,6 +171,7 @@ type conn struct {
 	wsh     eio.WSHandler
 	route   *Route
 	tm      timer.Node
+	part    *partial // a large frame or body being received (partial.go)
 
 	// backlog is what gnet still holds for the kernel after the last
 	// flush (read on the loop, used by writers anywhere).
@@ -470,6 +471,7 @@ func (c *conn) closed(err error) {
 	c.state = stClosed
 	c.l.srv.wheel.Stop(&c.tm)
 	c.dec.Reset()
+	c.dropPartial()
 	c.mu.Lock()
 	c.closing = true
 	abort := c.abort
@@ -511,6 +513,32 @@ func (c *conn) onTraffic() gnet.Action {
 	buf, _ := gc.Peek(-1)
 	off := 0
 	act := gnet.None
+	if c.part != nil { // a large unit arriving: see partial.go
+		if c.part.evicted.Load() {
+			_, _ = gc.Discard(-1)
+			return c.refusePartial()
+		}
+		off = min(len(buf), c.part.need-c.part.have)
+		if !c.feedPartial(buf[:off]) {
+			_, _ = gc.Discard(-1)
+			return c.refusePartial()
+		}
+		if c.part.have < c.part.need {
+			_, _ = gc.Discard(off)
+			return gnet.None
+		}
+		unit := c.takePartial()
+		switch c.state {
+		case stHTTP:
+			_, act = c.serveHTTP(unit)
+		case stWS:
+			_, act = c.serveWS(unit)
+		}
+		if c.rstop {
+			off = len(buf)
+		}
+	}
+	needMore := false
 	for off < len(buf) && act == gnet.None {
 		var n int
 		switch c.state {
@@ -530,9 +558,20 @@ func (c *conn) onTraffic() gnet.Action {
 			break
 		}
 		if n == 0 {
+			needMore = true
 			break
 		}
 		off += n
+	}
+	if needMore && act == gnet.None && !c.rstop {
+		if need := c.partialNeed(buf[off:]); need > 0 {
+			ok := c.startPartial(buf[off:], need)
+			off = len(buf)
+			if !ok {
+				_, _ = gc.Discard(-1)
+				return c.refusePartial()
+			}
+		}
 	}
 done:
 	if off > 0 {

@@ -65,6 +65,11 @@ type Config struct {
 	// all the same, the server keeps serving the open connections and
 	// accepts again as they free up (see accept.go).
 	MaxConnections int
+	// MaxPartialInput bounds the bytes all connections together hold in
+	// large WebSocket frames and request bodies that have not fully
+	// arrived (default 256 MiB; see partial.go): past it, the connection
+	// holding the most is closed (WebSocket 1013, HTTP 503).
+	MaxPartialInput int64
 	// Logf receives unexpected errors (default: discarded).
 	Logf func(format string, args ...any)
 	// Wheel, when set, runs the connections' timers (header and idle
@@ -87,6 +92,7 @@ type Server struct {
 	loops    []*evloop
 	conns    atomic.Int64
 	refused  atomic.Int64 // connections refused for want of capacity
+	parts    partials     // large units being received (partial.go)
 	// lfd is a copy of the listening descriptor, kept for takeOverAccept
 	// (-1 when none).
 	lfd      int
@@ -141,6 +147,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
+	}
+	if cfg.MaxPartialInput <= 0 {
+		cfg.MaxPartialInput = defaultMaxPartialInput
 	}
 	if cfg.MaxConnections == 0 {
 		cfg.MaxConnections = defaultMaxConnections()
