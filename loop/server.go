@@ -51,7 +51,9 @@ type Config struct {
 	// (default 5 s, as Node's keepAliveTimeout).
 	IdleTimeout time.Duration
 	// MaxBody bounds request bodies (default: the largest MaxPayload of the
-	// routes). Larger ones get 413 and the connection is closed.
+	// routes). A larger one gets 413: with a Content-Length the body is
+	// skipped as it arrives and the connection kept, as Node does; a
+	// chunked one closes the connection.
 	MaxBody int64
 	// MaxOutbound bounds the bytes waiting to be written to one connection
 	// (default: the largest MaxBufferedBytes of the routes' servers, 4 MiB):
