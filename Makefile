@@ -7,7 +7,7 @@ CHROMIUM  := /usr/bin/chromium
 
 BENCH_OUT ?= results/compare
 
-.PHONY: test lint vet fmtcheck deps npm-deps chromium bench microbench fuzz run conformance conformance-stress clean
+.PHONY: test lint vet fmtcheck deps npm-deps chromium bench microbench fuzz run conformance conformance-stress soak clean
 
 ## test: everything CI runs — lint, unit + interop tests under -race, then every fuzz target for
 ## TEST_FUZZTIME (a crasher fails the run and is kept under the package's testdata/fuzz/).
@@ -59,6 +59,13 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+## soak: the bundled server under ~15,000 sockets of mixed load (idle, churning, acked traffic, clients
+## that never read, trickling and stalling peers) for SOAK_TIME (default 10m): RSS, threads and CPU over
+## time, acks sent vs answered (must be 0 lost), ack p99 per minute. A benchmark: prints a Markdown report.
+SOAK_TIME ?= 10m
+soak:
+	$(GO) run ./bench/soak -duration $(SOAK_TIME)
 
 ## run: the main job (bundled server + siobench against it).
 run:

@@ -8,6 +8,7 @@
 //	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid trickle -write 300 -frames 3
 //	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid stall -conns 200
 //	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid stall -conns 100 -post
+//	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid slowread -conns 20 -for 1m
 //
 // The Node.js peer (bench/peers/node/server.js --port 7101) takes the same
 // commands.
@@ -52,6 +53,12 @@ func main() {
 		post := fs.Bool("post", false, "stall polling POST bodies instead of WebSocket frames")
 		fs.Parse(args)
 		err = stall(*addr, *pid, *conns, *post)
+	case "slowread":
+		fs := flag.NewFlagSet(sub, flag.ExitOnError)
+		conns := fs.Int("conns", 20, "connections that send but never read")
+		dur := fs.Duration("for", time.Minute, "how long")
+		fs.Parse(args)
+		err = slowRead(*addr, *conns, *dur)
 	default:
 		err = fmt.Errorf("unknown command %q", sub)
 	}
@@ -137,6 +144,44 @@ func stall(addr string, pid, conns int, post bool) error {
 	}
 	fmt.Printf("stall: %d %s of ~%d KB, 10 bytes short: server RSS +%.2f MiB per connection (%.2f× the bytes sent)\n",
 		conns, kind, unit/1000, float64(rss1-rss0)/float64(conns)/(1<<20), float64(rss1-rss0)/float64(conns)/float64(unit))
+	return nil
+}
+
+// slowRead keeps conns connections that ask for 64 KB echoes and never
+// read them: the server must cut each off at its output cap (and go on
+// serving everyone else). Each cut connection is replaced. It reports how
+// many were cut.
+func slowRead(addr string, conns int, dur time.Duration) error {
+	req := clientFrame([]byte(`42["echo","` + strings.Repeat("s", 64<<10) + `"]`))
+	end := time.Now().Add(dur)
+	cut := make(chan int, conns)
+	for range conns {
+		go func() {
+			n := 0
+			for time.Now().Before(end) {
+				c, _, err := wsOpen(addr)
+				if err != nil {
+					time.Sleep(100 * time.Millisecond)
+					continue
+				}
+				for time.Now().Before(end) {
+					_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+					if _, err := c.Write(req); err != nil {
+						n++ // cut off by the server (or stuck past 10 s)
+						break
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				c.Close()
+			}
+			cut <- n
+		}()
+	}
+	total := 0
+	for range conns {
+		total += <-cut
+	}
+	fmt.Printf("slowread: %d connections reading nothing for %v: %d cut off by the server\n", conns, dur, total)
 	return nil
 }
 
