@@ -9,6 +9,9 @@
 //	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid stall -conns 200
 //	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid stall -conns 100 -post
 //	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid slowread -conns 20 -for 1m
+//	taskset -c 1 go run ./bench/hostile -addr 127.0.0.1:7101 -pid $pid nopoll -conns 5 -for 50s
+//
+// nopoll is meant to run beside a broadcast load (siobench broadcast).
 //
 // The Node.js peer (bench/peers/node/server.js --port 7101) takes the same
 // commands.
@@ -59,6 +62,12 @@ func main() {
 		dur := fs.Duration("for", time.Minute, "how long")
 		fs.Parse(args)
 		err = slowRead(*addr, *conns, *dur)
+	case "nopoll":
+		fs := flag.NewFlagSet(sub, flag.ExitOnError)
+		conns := fs.Int("conns", 5, "polling sessions that join and never poll")
+		dur := fs.Duration("for", 50*time.Second, "how long to watch the server's RSS")
+		fs.Parse(args)
+		err = noPoll(*addr, *pid, *conns, *dur)
 	default:
 		err = fmt.Errorf("unknown command %q", sub)
 	}
@@ -182,6 +191,32 @@ func slowRead(addr string, conns int, dur time.Duration) error {
 		total += <-cut
 	}
 	fmt.Printf("slowread: %d connections reading nothing for %v: %d cut off by the server\n", conns, dur, total)
+	return nil
+}
+
+// noPoll opens polling sessions that join the main namespace and then
+// never issue a GET, so that whatever is sent to them queues on the
+// server, and reports the server's peak RSS while they stay.
+func noPoll(addr string, pid, conns int, dur time.Duration) error {
+	rss0, err := procRSS(pid)
+	if err != nil {
+		return err
+	}
+	for range conns {
+		c, _, err := postStart(addr) // the session has joined "/"
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+	}
+	peak := rss0
+	for end := time.Now().Add(dur); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		if r, err := procRSS(pid); err == nil {
+			peak = max(peak, r)
+		}
+	}
+	fmt.Printf("nopoll: %d polling sessions that never poll, %v: server RSS %.1f MiB before, peak %.1f MiB\n",
+		conns, dur, float64(rss0)/(1<<20), float64(peak)/(1<<20))
 	return nil
 }
 
