@@ -179,6 +179,9 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 	}
 	s.add(ss)
 	ss.startHeartbeat()
+	if s.trace {
+		s.logger().Debug("eio: session opened", "sid", ss.id, "websocket", isWS, "protocol", int(ss.protocol))
+	}
 	ob := bytebufferpool.Get()
 	defer bytebufferpool.Put(ob)
 	ob.B = s.appendOpen(ob.B, ss.id, isWS)
@@ -286,6 +289,9 @@ func cookieValue(ck *CookieOptions, sid string) string {
 
 // refuse answers with the reference's JSON error body.
 func (s *Server) refuse(r *Request, w ResponseWriter, e *Error, hdr []HeaderField) {
+	if s.trace {
+		s.logRefused(r, e)
+	}
 	if fn := s.hooks.ConnectionError; fn != nil {
 		rc := *r // the hook may keep it: only this path pays the copy
 		fn(&rc, e)

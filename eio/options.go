@@ -48,7 +48,10 @@ type Options struct {
 	// serve the browser client.
 	Fallback func(r *Request) *Response
 	// Logger receives what an operator must know: recovered panics of
-	// application code, with their stacks (Error). Nil: slog.Default().
+	// application code, with their stacks (Error), sessions cut off as
+	// slow consumers (Info); and, when it takes Debug records at NewServer,
+	// a trace of refused requests, sessions opened and closed, and every
+	// packet (like Node's DEBUG=engine*). Nil: slog.Default().
 	Logger *slog.Logger
 	// OnPanic, when set, is called with every panic of application code
 	// the server recovered (a handler, a hook, a callback), after the

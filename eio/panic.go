@@ -2,7 +2,6 @@ package eio
 
 import (
 	"fmt"
-	"log/slog"
 	"runtime/debug"
 )
 
@@ -17,11 +16,7 @@ func (s *Server) ReportPanic(v any, stack []byte) {
 		stack = debug.Stack()
 	}
 	s.panics.Add(1)
-	log := s.opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	log.Error("sioloop: recovered a panic in application code", "panic", fmt.Sprint(v), "stack", string(stack))
+	s.logger().Error("sioloop: recovered a panic in application code", "panic", fmt.Sprint(v), "stack", string(stack))
 	if fn := s.opts.OnPanic; fn != nil {
 		fn(v, stack)
 	}

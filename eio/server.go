@@ -29,6 +29,7 @@ type Server struct {
 	sharedExtra atomic.Pointer[[]HeaderField]
 	lastPath    atomic.Pointer[string] // see internPath
 	panics      atomic.Int64           // recovered panics (ReportPanic)
+	trace       bool                   // the logger took Debug at NewServer (log.go)
 
 	openPrefix []byte // `{"sid":"`
 	openSuffix []byte // `","upgrades":[...],...}` for polling handshakes
@@ -70,6 +71,7 @@ type sessionShard struct {
 func NewServer(o *Options) *Server {
 	s := &Server{opts: o.withDefaults(), wheel: timer.New(), seed: maphash.MakeSeed()}
 	s.wheel.SetPanicHandler(s.ReportPanic)
+	s.trace = s.debugOn()
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*Session)
 	}

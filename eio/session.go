@@ -237,6 +237,9 @@ var (
 )
 
 func (s *Session) sendLocked(p Packet) {
+	if s.srv.trace {
+		s.srv.tracePacket("sent", s, p)
+	}
 	if s.websocket {
 		writeWSPacket(s.ws, p, s.protocol)
 		return
@@ -344,6 +347,9 @@ func (s *Session) closeWith(reason string, graceful bool) {
 	linger := s.pollState != nil && s.lingering
 	s.mu.Unlock()
 	s.srv.remove(s, linger)
+	if s.srv.trace || reason == ReasonSlowConsumer {
+		s.srv.logClosed(s, reason)
+	}
 	if h := s.handler; h != nil {
 		h.OnClose(s, reason)
 	}
@@ -419,6 +425,9 @@ func (s *Session) OnTimer(n *timer.Node) {
 
 // onPacket handles one decoded packet from the client, lock not held.
 func (s *Session) onPacket(p Packet) {
+	if s.srv.trace {
+		s.srv.tracePacket("received", s, p)
+	}
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()

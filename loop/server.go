@@ -82,19 +82,20 @@ type Config struct {
 
 // Server runs the gnet engine. Create it with New, run it with Serve.
 type Server struct {
-	cfg      Config
-	lim      Limits
-	wheel    *timer.Wheel
-	ownWheel bool // made by New: Serve stops it
-	eng      gnet.Engine
-	ready    chan struct{}
-	served   chan struct{} // closed when Serve returns
-	addr     atomic.Pointer[net.TCPAddr]
-	loopMu   sync.Mutex
-	loops    []*evloop
-	conns    atomic.Int64
-	refused  atomic.Int64 // connections refused for want of capacity
-	parts    partials     // large units being received (partial.go)
+	cfg        Config
+	lim        Limits
+	wheel      *timer.Wheel
+	ownWheel   bool // made by New: Serve stops it
+	eng        gnet.Engine
+	ready      chan struct{}
+	served     chan struct{} // closed when Serve returns
+	addr       atomic.Pointer[net.TCPAddr]
+	loopMu     sync.Mutex
+	loops      []*evloop
+	conns      atomic.Int64
+	refused    atomic.Int64 // connections refused for want of capacity
+	refusedLog atomic.Int64 // when a refusal was last logged (Unix ns)
+	parts      partials     // large units being received (partial.go)
 	// lfd is a copy of the listening descriptor, kept for takeOverAccept
 	// (-1 when none).
 	lfd      int
@@ -315,7 +316,11 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.srv
 	if m := s.cfg.MaxConnections; m > 0 && s.conns.Load() >= int64(m) {
-		s.refused.Add(1)
+		n := s.refused.Add(1)
+		if now := time.Now().UnixNano(); now-s.refusedLog.Load() > int64(10*time.Second) {
+			s.refusedLog.Store(now) // at most one line per 10 s
+			s.logf("loop: at MaxConnections (%d): new connections get 503 (%d refused so far)", m, n)
+		}
 		return resp503, gnet.Close
 	}
 	l := s.loopOf(gc.EventLoop())

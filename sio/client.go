@@ -53,12 +53,12 @@ func (c *client) forceClose() { c.sess.Close() }
 func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 	if binary {
 		if c.bin == nil {
-			c.forceClose() // an attachment nobody announced
+			c.violation("an attachment nobody announced")
 			return
 		}
 		done, err := c.bin.Add(data)
 		if err != nil {
-			c.forceClose()
+			c.violation("attachment: " + err.Error())
 			return
 		}
 		if done {
@@ -72,7 +72,11 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 		if c.bin != nil {
 			c.bin.Reset()
 		}
-		c.forceClose()
+		if err != nil {
+			c.violation("bad packet: " + err.Error())
+		} else {
+			c.violation("a packet while attachments were awaited")
+		}
 		return
 	}
 	if p.Type.Binary() {
@@ -80,7 +84,7 @@ func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
 			c.bin = &parser.Assembler{MaxAttachments: c.srv.opts.MaxAttachments, MaxBytes: c.srv.eio.Options().MaxPayload}
 		}
 		if err := c.bin.Start(&p); err != nil {
-			c.forceClose()
+			c.violation("binary packet: " + err.Error())
 		}
 		return
 	}
@@ -118,19 +122,19 @@ func (c *client) dispatch(p *Packet, atts [][]byte) {
 	case PacketEvent, PacketBinaryEvent:
 		s := c.socket(p.Namespace)
 		if s == nil {
-			c.forceClose()
+			c.violation("an event for a namespace not joined")
 			return
 		}
 		s.onEvent(p, atts)
 	case PacketAck, PacketBinaryAck:
 		s := c.socket(p.Namespace)
 		if s == nil {
-			c.forceClose()
+			c.violation("an ack for a namespace not joined")
 			return
 		}
 		s.onAck(p, atts)
 	default: // CONNECT_ERROR from a client
-		c.forceClose()
+		c.violation("a CONNECT_ERROR from the client")
 	}
 }
 

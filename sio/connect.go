@@ -19,7 +19,7 @@ var emptyAuth = []byte("{}")
 // connect handles a CONNECT for namespace name with the raw auth payload.
 func (c *client) connect(name string, auth []byte) {
 	if c.socket([]byte(name)) != nil || c.isJoining(name) {
-		c.forceClose()
+		c.violation("a second CONNECT to " + name)
 		return
 	}
 	c.mu.Lock()
@@ -152,6 +152,9 @@ func (c *client) finishConnect(s *Socket) {
 	s.sendControl(PacketConnect, b.B)
 	c.srv.putBuf(b)
 
+	if c.srv.trace {
+		c.srv.logger().Debug("sio: socket connected", "nsp", s.nsp.name, "id", s.id, "sid", c.sess.ID(), "recovered", s.recovered)
+	}
 	_, onConn := s.nsp.handlers()
 	for _, fn := range onConn {
 		fn(s)
@@ -161,6 +164,9 @@ func (c *client) finishConnect(s *Socket) {
 // sendConnectError answers a refused CONNECT:
 // 4[/nsp,]{"message":"…"[,"data":…]}.
 func (c *client) sendConnectError(nsp, msg string, data *any) {
+	if c.srv.trace {
+		c.srv.logger().Debug("sio: CONNECT refused", "nsp", nsp, "sid", c.sess.ID(), "message", msg)
+	}
 	b := c.srv.getBuf()
 	defer c.srv.putBuf(b)
 	b.B = append(b.B, `{"message":`...)

@@ -43,9 +43,14 @@ type Options struct {
 	// default): those paths get Engine.IO's 400, as with Node's
 	// serveClient: false.
 	ServeClient fs.FS
-	// Logger receives recovered panics with their stacks (and what an
-	// operator must know); nil: slog.Default(). It is EIO.Logger unless
-	// that is set.
+	// Logger receives recovered panics with their stacks (Error), sessions
+	// cut off as slow consumers (Info), what the event loops must report
+	// (descriptors running out: Warn); and, when it takes Debug records at
+	// NewServer, a trace like Node's DEBUG=socket.io*,engine*: refused
+	// requests, sessions and sockets opened and closed with their reasons,
+	// refused CONNECTs, protocol violations, and every packet. Nothing is
+	// logged per packet above Debug. Nil: slog.Default(). It is EIO.Logger
+	// unless that is set.
 	Logger *slog.Logger
 	// OnPanic, when set, is called with every panic of application code
 	// the server recovered (a handler, a middleware, a callback, a hook),

@@ -25,6 +25,7 @@ type Server struct {
 	eio   *eio.Server
 	wheel *timer.Wheel
 	pool  *workerPool
+	trace bool // the logger took Debug at NewServer (log.go)
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -64,6 +65,7 @@ func NewServer(o *Options) *Server {
 		}
 	}
 	s.eio = eio.NewServer(&s.opts.EIO)
+	s.trace = s.debugOn()
 	s.wheel = s.eio.Wheel() // one timer goroutine per server
 	if s.opts.Workers > 0 {
 		s.pool = newWorkerPool(s.opts.Workers)

@@ -213,6 +213,9 @@ func (s *Socket) onClose(reason string) {
 		return
 	}
 	s.connected = false
+	if s.nsp.srv.trace {
+		s.nsp.srv.logger().Debug("sio: socket disconnected", "nsp", s.nsp.name, "id", s.id, "reason", reason)
+	}
 	var disconnecting []func(reason string)
 	if x := s.hooks; x != nil {
 		disconnecting = x.onDisconning
