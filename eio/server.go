@@ -71,6 +71,7 @@ type sessionShard struct {
 func NewServer(o *Options) *Server {
 	s := &Server{opts: o.withDefaults(), wheel: timer.New(), seed: maphash.MakeSeed()}
 	s.wheel.SetPanicHandler(s.ReportPanic)
+	timer.Register(s, s.wheel) // shared by sio and loop: timer.Of(s)
 	s.trace = s.debugOn()
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*Session)
@@ -118,11 +119,6 @@ func (s *Server) sessionBytes(sid []byte) *Session {
 	return ss
 }
 
-// Wheel is the server's timer set, for the layers around it to share: one
-// goroutine fires every timer of a server (sio and loop use it). It stops
-// with Close.
-func (s *Server) Wheel() *timer.Wheel { return s.wheel }
-
 // Close ends every session (reason "server shutting down") and stops the
 // timers. The server refuses new sessions afterwards.
 func (s *Server) Close() {
@@ -142,6 +138,7 @@ func (s *Server) Close() {
 		ss.closeWith(ReasonServerShutdown, true)
 	}
 	s.wheel.Close()
+	timer.Unregister(s)
 }
 
 func (s *Server) shard(sid string) *sessionShard {

@@ -102,6 +102,13 @@ type pollState struct {
 	lingering bool
 	closedAt  time.Time
 	overflow  bool // the queue passed MaxBufferedBytes: close (unlockCheckOverflow)
+	// due is when the heartbeat's next step is due (Unix ns; protocol 4):
+	// the ping, or the end of the wait for the pong. The ping timeout is
+	// counted from when the ping was due, not from when its timer fired,
+	// and a request that arrives past it finds the session closed even if
+	// the timer has not fired yet (expiredAt): a polling client sees the
+	// deadline to the millisecond, as the public test suite checks.
+	due int64
 }
 
 // ID is the session id (sid). Any goroutine.
@@ -381,8 +388,13 @@ func (s *Session) finishLocked(graceful bool) {
 	}
 }
 
+// sessionTimers is a Session seen by its timers: OnTimer stays off the
+// Session's exported methods.
+type sessionTimers Session
+
 // OnTimer implements timer.Handler for the heartbeat and upgrade timers.
-func (s *Session) OnTimer(n *timer.Node) {
+func (t *sessionTimers) OnTimer(n *timer.Node) {
+	s := (*Session)(t)
 	if p := s.pollState; p != nil {
 		switch n {
 		case &p.upgrade:
@@ -415,7 +427,12 @@ func (s *Session) OnTimer(n *timer.Node) {
 		if s.protocol == 4 {
 			s.sendLocked(Packet{Type: PacketPing})
 		}
-		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingTimeout)
+		wait := s.srv.opts.PingTimeout
+		if p := s.pollState; p != nil && s.protocol == 4 && p.due != 0 {
+			p.due += int64(wait) // from when the ping was due
+			wait = max(time.Duration(p.due-time.Now().UnixNano()), 0)
+		}
+		s.srv.wheel.Schedule(&s.hb, wait)
 		s.mu.Unlock()
 		return
 	}
@@ -438,6 +455,7 @@ func (s *Session) onPacket(p Packet) {
 		if s.protocol == 4 {
 			s.phase = hbInterval
 			s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval)
+			s.setDueLocked(s.srv.opts.PingInterval)
 		} else {
 			s.pushDeadlineLocked()
 		}
@@ -477,14 +495,38 @@ func (s *Session) pushDeadlineLocked() {
 	if s.phase == hbPong && !s.pushed {
 		s.pushed = true
 		s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingTimeout)
+		s.setDueLocked(s.srv.opts.PingTimeout)
 	}
 }
 
+// setDueLocked records that the heartbeat's next step is d from now
+// (polling sessions; see pollState.due).
+func (s *Session) setDueLocked(d time.Duration) {
+	if p := s.pollState; p != nil {
+		p.due = time.Now().UnixNano() + int64(d)
+	}
+}
+
+// expiredAt reports whether the session's pong was due before at (a
+// request's arrival, Unix ns) and, if so, closes it with "ping timeout":
+// the request then finds no session, as it would have had the timer fired
+// to the nanosecond.
+func (s *Session) expiredAt(at int64) bool {
+	s.mu.Lock()
+	p := s.pollState
+	expired := p != nil && s.state == stateOpen && s.protocol == 4 && s.phase == hbPong && p.due != 0 && at >= p.due
+	s.mu.Unlock()
+	if expired {
+		s.closeWith(ReasonPingTimeout, false)
+	}
+	return expired
+}
+
 func (s *Session) startHeartbeat() {
-	s.hb.Init(s)
+	s.hb.Init((*sessionTimers)(s))
 	if s.pollState != nil {
-		s.upgrade.Init(s)
-		s.check.Init(s)
+		s.upgrade.Init((*sessionTimers)(s))
+		s.check.Init((*sessionTimers)(s))
 	}
 	if s.protocol == 3 {
 		s.phase = hbPong
@@ -492,4 +534,5 @@ func (s *Session) startHeartbeat() {
 		return
 	}
 	s.srv.wheel.Schedule(&s.hb, s.srv.opts.PingInterval)
+	s.setDueLocked(s.srv.opts.PingInterval)
 }

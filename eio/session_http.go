@@ -30,6 +30,14 @@ func (s *Session) serve(r *Request, w ResponseWriter, transport []byte, hdr []He
 		acceptAndClose(w, hdr)
 		return
 	}
+	at := time.Now().UnixNano()
+	if !r.Arrived.IsZero() {
+		at = r.Arrived.UnixNano()
+	}
+	if s.expiredAt(at) {
+		srv.refuse(r, w, ErrUnknownSID, hdr)
+		return
+	}
 	s.mu.Lock()
 	ws := s.websocket
 	s.mu.Unlock()
@@ -97,14 +105,20 @@ func (s *Session) pollGET(r *Request, w ResponseWriter, hdr []HeaderField) {
 	} else {
 		// Held; during an upgrade the 100 ms check releases it (see
 		// upgradeCheck), as the reference does.
-		w.NotifyAbort(s)
+		w.NotifyAbort((*sessionAborts)(s))
 	}
 	s.mu.Unlock()
 }
 
+// sessionAborts is a Session as the network layer sees it when a pending
+// request's connection goes away (PollAbortHandler), kept off the
+// Session's exported methods.
+type sessionAborts Session
+
 // PollAborted implements PollAbortHandler: the held GET's (or an
 // uploading POST's) connection closed.
-func (s *Session) PollAborted(w ResponseWriter) {
+func (t *sessionAborts) PollAborted(w ResponseWriter) {
+	s := (*Session)(t)
 	s.mu.Lock()
 	if s.pollState == nil {
 		s.mu.Unlock()
@@ -138,7 +152,7 @@ func (s *Session) postStarted(w ResponseWriter) {
 		return
 	}
 	s.upload = w
-	w.NotifyAbort(s)
+	w.NotifyAbort((*sessionAborts)(s))
 	s.mu.Unlock()
 }
 

@@ -73,7 +73,7 @@ func TestWebSocketSessionRefusesPolling(t *testing.T) {
 		pw := &recWriter{}
 		srv.RequestStarted(r, pw)
 		srv.HandleRequest(r, pw)
-		sess.PollAborted(pw)
+		(*sessionAborts)(sess).PollAborted(pw)
 		if pw.conn != nil && !pw.conn.closed {
 			t.Errorf("%s %s: a second WebSocket was kept", r.Method, r.RawQuery)
 		}

@@ -74,10 +74,6 @@ type Config struct {
 	MaxPartialInput int64
 	// Logf receives unexpected errors (default: discarded).
 	Logf func(format string, args ...any)
-	// Wheel, when set, runs the connections' timers (header and idle
-	// timeouts) on a wheel the caller owns and stops (sio shares its
-	// Engine.IO server's); nil: the server makes its own.
-	Wheel *timer.Wheel
 }
 
 // Server runs the gnet engine. Create it with New, run it with Serve.
@@ -162,9 +158,17 @@ func New(cfg Config) (*Server, error) {
 		spare:  -1,
 		cfg:    cfg,
 		lim:    Limits{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxBody: cfg.MaxBody},
-		wheel:  cfg.Wheel,
 		ready:  make(chan struct{}),
 		served: make(chan struct{}),
+	}
+	// The connections' timers (header and idle timeouts) run on the first
+	// route's Engine.IO server's timers when there is one (one timer
+	// goroutine per server); else on the server's own.
+	for _, r := range cfg.Routes {
+		if w := timer.Of(r.Server); w != nil {
+			s.wheel = w
+			break
+		}
 	}
 	if s.wheel == nil {
 		s.wheel = timer.New()

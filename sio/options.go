@@ -61,8 +61,8 @@ type Options struct {
 	OnPanic func(v any, stack []byte)
 	// Loop configures the event loops of ListenAndServe: their number
 	// (Loops, default GOMAXPROCS), the HTTP limits and timeouts, the
-	// per-connection output bound (see loop.Config). Addr, Routes,
-	// Fallback and Wheel are set by ListenAndServe and ignored here.
+	// per-connection output bound (see loop.Config). Addr, Routes and
+	// Fallback are set by ListenAndServe and ignored here.
 	Loop loop.Config
 }
 

@@ -66,7 +66,7 @@ func NewServer(o *Options) *Server {
 	}
 	s.eio = eio.NewServer(&s.opts.EIO)
 	s.trace = s.debugOn()
-	s.wheel = s.eio.Wheel() // one timer goroutine per server
+	s.wheel = timer.Of(s.eio) // one timer goroutine per server
 	if s.opts.Workers > 0 {
 		s.pool = newWorkerPool(s.opts.Workers)
 	}
@@ -215,7 +215,7 @@ var ErrServerClosed = loop.ErrServerClosed
 // fallback (optional) serves every other path.
 func (s *Server) ListenAndServe(addr string, fallback http.Handler) error {
 	cfg := s.opts.Loop
-	cfg.Addr, cfg.Fallback, cfg.Wheel = addr, fallback, s.wheel
+	cfg.Addr, cfg.Fallback = addr, fallback
 	cfg.Routes = []loop.Route{{Prefix: s.opts.Path, Server: s.eio}}
 	if cfg.Logf == nil { // descriptor exhaustion, engine errors: what an operator must see
 		log := s.opts.Logger

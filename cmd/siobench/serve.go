@@ -15,6 +15,7 @@ import (
 
 	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/internal/benchapp"
+	"github.com/sioloop/sioloop/internal/timer"
 	"github.com/sioloop/sioloop/loop"
 	"github.com/sioloop/sioloop/sio"
 )
@@ -106,7 +107,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		if period <= 0 {
 			period = time.Second
 		}
-		p := startTimerProbes(b.sio.Engine().Wheel(), *probes, period)
+		p := startTimerProbes(timer.Of(b.sio.Engine()), *probes, period)
 		t := time.NewTicker(10 * time.Second)
 		defer t.Stop()
 		go func() {

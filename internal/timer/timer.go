@@ -320,3 +320,21 @@ func (w *Wheel) run() {
 		}
 	}
 }
+
+// owners maps the servers that own a Wheel (eio.Server) to it, so that the
+// layers around one server share its Wheel without a method on the
+// server's public type.
+var owners sync.Map
+
+// Register records w as the Wheel of owner (until Unregister).
+func Register(owner any, w *Wheel) { owners.Store(owner, w) }
+
+// Unregister forgets owner's Wheel.
+func Unregister(owner any) { owners.Delete(owner) }
+
+// Of returns the Wheel registered for owner, or nil.
+func Of(owner any) *Wheel {
+	w, _ := owners.Load(owner)
+	wh, _ := w.(*Wheel)
+	return wh
+}
