@@ -63,11 +63,13 @@ func TestConformanceStrict(t *testing.T) {
 		tg := StartTarget(t, kind, append(append([]string{}, profileRef...), "-loops", "2")...)
 		failed := map[string]int{}
 		for _, c := range strictCases {
-			if reps == 1 && c.name == "heartbeat/polling-timeout" {
+			if reps == 1 && kind == "node" && c.name == "heartbeat/polling-timeout" {
 				// The suite's own race (its GET lands within ~1 ms of the
-				// deadline): the Node reference fails it about 1 run in 10
-				// on this machine too, so a plain run would be flaky;
-				// make conformance-stress runs it and reports the rate.
+				// deadline): the Node reference loses it about 1 run in 20
+				// on this machine, so a plain run would be flaky; make
+				// conformance-stress runs it and reports the rate. Ours
+				// closes at the deadline as the request's arrival sees it
+				// (eio pollState.due), so it is held to it every run.
 				continue
 			}
 			for i := 0; i < reps; i++ {
