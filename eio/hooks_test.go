@@ -157,3 +157,42 @@ func TestUpgradeHook(t *testing.T) {
 		t.Fatal("no Upgrade hook call")
 	}
 }
+
+// The Open and Close hooks (Node: the engine's "connection" event and the
+// engine socket's "close") see every session, with its close reason.
+func TestOpenCloseHooks(t *testing.T) {
+	es := eio.NewServer(nil)
+	defer es.Close()
+	opened := make(chan string, 1)
+	closed := make(chan string, 1)
+	es.SetHooks(eio.Hooks{
+		Open:  func(s *eio.Session) { opened <- s.ID() },
+		Close: func(s *eio.Session, reason string) { closed <- s.ID() + " " + reason },
+	})
+	hs := httptest.NewServer(es)
+	defer hs.Close()
+	base := hs.URL + "/engine.io/?EIO=4&transport=polling"
+	resp, err := http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sid := strings.SplitN(strings.TrimPrefix(string(body), `0{"sid":"`), `"`, 2)[0]
+	if got := <-opened; got != sid {
+		t.Fatalf("Open saw %q, want %q", got, sid)
+	}
+	resp, err = http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case got := <-closed:
+		if got != sid+" transport close" {
+			t.Fatalf("Close saw %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no Close hook call")
+	}
+}

@@ -182,6 +182,9 @@ func (s *Server) handshake(r *Request, w ResponseWriter, protocol uint8, isWS bo
 	if s.trace {
 		s.logger().Debug("eio: session opened", "sid", ss.id, "websocket", isWS, "protocol", int(ss.protocol))
 	}
+	if fn := s.hooks.Open; fn != nil {
+		fn(ss)
+	}
 	ob := bytebufferpool.Get()
 	defer bytebufferpool.Put(ob)
 	ob.B = s.appendOpen(ob.B, ss.id, isWS)

@@ -55,6 +55,13 @@ type Hooks struct {
 	// (Node: the engine socket's "upgrade" event); Session.Transport then
 	// says "websocket". It runs on the event loop, with no lock held.
 	Upgrade func(s *Session)
+	// Open is told of every new session, before its open packet is sent
+	// and before OnConnection's callback (Node: the engine's "connection"
+	// event). Close is told of every session's end with its reason (Node:
+	// the engine socket's "close" event), before the session's handler.
+	// Both run with no lock held; sio leaves them to the application.
+	Open  func(s *Session)
+	Close func(s *Session, reason string)
 }
 
 const sessionShards = 16

@@ -357,6 +357,9 @@ func (s *Session) closeWith(reason string, graceful bool) {
 	if s.srv.trace || reason == ReasonSlowConsumer {
 		s.srv.logClosed(s, reason)
 	}
+	if fn := s.srv.hooks.Close; fn != nil {
+		fn(s, reason)
+	}
 	if h := s.handler; h != nil {
 		h.OnClose(s, reason)
 	}
