@@ -199,6 +199,31 @@ func (s *Server) Local() *BroadcastOperator { return s.main.Local() }
 // Volatile marks a broadcast as droppable.
 func (s *Server) Volatile() *BroadcastOperator { return s.main.Volatile() }
 
+// Compress is accepted for Node's API (io.compress); there is no
+// permessage-deflate, so it changes nothing.
+func (s *Server) Compress(c bool) *BroadcastOperator { return s.main.Compress(c) }
+
+// FetchSockets returns the sockets of the main namespace (io.fetchSockets).
+func (s *Server) FetchSockets() []*Socket { return s.main.FetchSockets() }
+
+// SocketsJoin makes every socket of the main namespace join rooms
+// (io.socketsJoin); narrow it with In / Except first.
+func (s *Server) SocketsJoin(rooms ...string) { s.main.SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of the main namespace leave rooms
+// (io.socketsLeave).
+func (s *Server) SocketsLeave(rooms ...string) { s.main.SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket of the main namespace
+// (io.disconnectSockets); close also ends their connections.
+func (s *Server) DisconnectSockets(close bool) { s.main.DisconnectSockets(close) }
+
+// ServerSideEmit sends an event to the main namespace of the other nodes
+// (io.serverSideEmit; a no-op with the in-memory adapter).
+func (s *Server) ServerSideEmit(event string, args ...any) error {
+	return s.main.ServerSideEmit(event, args...)
+}
+
 // Timeout sets the ack timeout of a broadcast.
 func (s *Server) Timeout(d time.Duration) *BroadcastOperator { return s.main.Timeout(d) }
 

@@ -262,6 +262,9 @@ func (s *Socket) InRoom(room string) bool { return s.nsp.adapter.Has(s, room) }
 // unchanged.
 func (s *Socket) Emit(event string, args ...any) error { return s.emit(0, event, args) }
 
+// Send emits a "message" event (Node's socket.send and socket.write).
+func (s *Socket) Send(args ...any) error { return s.emit(0, "message", args) }
+
 // EmitWithAck emits and waits for the acknowledgement or ctx's end. From
 // a handler running on an event loop (the default) it returns
 // ErrAckWouldBlock at once, as the answer would arrive on the loop it
