@@ -26,6 +26,10 @@ type client struct {
 	closed  bool
 
 	bin *parser.Assembler // BINARY_* packet waiting for its attachments (made on first use)
+
+	// Options.EventRate's token bucket (flood.go); floodAt 0: full.
+	floodTokens float32
+	floodAt     int64
 }
 
 func (s *Server) onEngineConnection(sess *eio.Session) {
@@ -123,6 +127,11 @@ func (c *client) dispatch(p *Packet, atts [][]byte) {
 		s := c.socket(p.Namespace)
 		if s == nil {
 			c.violation("an event for a namespace not joined")
+			return
+		}
+		if c.srv.opts.EventRate > 0 && !c.allowEvent() {
+			name, _ := parser.EventName(p.Data)
+			c.flood(s, string(name))
 			return
 		}
 		s.onEvent(p, atts)

@@ -25,6 +25,20 @@ type Options struct {
 	// (default 100; Node has no bound): a CONNECT past it gets a
 	// CONNECT_ERROR "Too many namespaces" and the connection stays.
 	MaxNamespaces int
+	// EventRate, when positive, bounds the events (EVENT and BINARY_EVENT
+	// packets) one connection may send per second, all its namespaces
+	// together: a token bucket refilled at EventRate per second holding at
+	// most EventBurst (default: EventRate, at least 1). An event past it is
+	// a flood: counted (FloodCount), passed to OnFlood, and then dropped
+	// (FloodDrop, the default) or the connection is disconnected with
+	// ReasonFlood (FloodDisconnect). Acks and CONNECTs are not counted.
+	// Off by default, as in Node, which has no such limit.
+	EventRate   float64
+	EventBurst  int
+	FloodAction FloodAction
+	// OnFlood, when set, is told of every event refused by EventRate
+	// (before FloodAction applies), on the connection's goroutine.
+	OnFlood func(s *Socket, event string)
 	// Recovery, when non-nil, enables connection state recovery.
 	Recovery *RecoveryOptions
 	// Adapter builds each namespace's adapter (default: in memory).
@@ -99,6 +113,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.EIO.OnPanic == nil {
 		c.EIO.OnPanic = c.OnPanic
+	}
+	if c.EventRate > 0 && c.EventBurst <= 0 {
+		c.EventBurst = max(1, int(c.EventRate))
 	}
 	if c.MaxNamespaces <= 0 {
 		c.MaxNamespaces = 100

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sioloop/sioloop/eio"
@@ -21,11 +22,12 @@ import (
 // loops) or mount it as an http.Handler. Methods are safe from any
 // goroutine unless stated otherwise.
 type Server struct {
-	opts  Options
-	eio   *eio.Server
-	wheel *timer.Wheel
-	pool  *workerPool
-	trace bool // the logger took Debug at NewServer (log.go)
+	opts   Options
+	eio    *eio.Server
+	wheel  *timer.Wheel
+	pool   *workerPool
+	trace  bool         // the logger took Debug at NewServer (log.go)
+	floods atomic.Int64 // events refused by Options.EventRate (flood.go)
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace

@@ -45,7 +45,12 @@ func main() {
 		log.Fatalf("the browser client: %v", err)
 	}
 
-	c := newChat(&sio.Options{ServeClient: os.DirFS(path)})
+	c := newChat(&sio.Options{
+		ServeClient: os.DirFS(path),
+		// No person types 20 messages a second: a client that does is a
+		// script, and is disconnected.
+		EventRate: 20, EventBurst: 40, FloodAction: sio.FloodDisconnect,
+	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

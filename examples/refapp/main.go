@@ -9,7 +9,7 @@
 //	go run ./examples/refapp -profile default -addr 127.0.0.1:3000
 //
 // -profile selects the server options of one column of the README's
-// profile table: default, ref, small, cors, cookie, recovery.
+// profile table: default, ref, small, cors, cookie, recovery, flood.
 //
 // What the server observes is written to stdout, one line per event, in
 // the notation of the captures' "# server:" lines (connection, event-in,
@@ -65,8 +65,12 @@ func profileOptions(name string) (sio.Options, error) {
 		o.EIO.Cookie = &eio.CookieOptions{} // the library's default cookie settings
 	case "recovery":
 		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: 120 * time.Second}
+	case "flood":
+		// sioloop only (Node has no event rate limit): 20 events/s per
+		// connection, then disconnect.
+		o.EventRate, o.EventBurst, o.FloodAction = 20, 20, sio.FloodDisconnect
 	default:
-		return o, fmt.Errorf("unknown profile %q (default, ref, small, cors, cookie, recovery)", name)
+		return o, fmt.Errorf("unknown profile %q (default, ref, small, cors, cookie, recovery, flood)", name)
 	}
 	return o, nil
 }
@@ -74,7 +78,7 @@ func profileOptions(name string) (sio.Options, error) {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address (port 0: any free port)")
 	mode := flag.String("mode", "gnet", "network layer: gnet (event loops) or http (net/http with the servers as http.Handler)")
-	profile := flag.String("profile", "default", "server options: default, ref, small, cors, cookie, recovery")
+	profile := flag.String("profile", "default", "server options: default, ref, small, cors, cookie, recovery, flood")
 	flag.Parse()
 
 	opts, err := profileOptions(*profile)
