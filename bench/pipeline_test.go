@@ -83,6 +83,22 @@ func BenchmarkRelayEcho(b *testing.B) {
 	}
 }
 
+// BenchmarkRelayEchoFloodControl: BenchmarkRelayEcho with Options.EventRate
+// on (a rate the benchmark never reaches: every event takes a token).
+func BenchmarkRelayEchoFloodControl(b *testing.B) {
+	srv := benchapp.New(&sio.Options{EventRate: 1e12})
+	defer srv.Close()
+	c := connect(b, srv)
+	msg := []byte(`42["echo","` + payload(100) + `"]`)
+	in := make([]byte, len(msg))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		copy(in, msg)
+		c.h.OnMessage(c, false, in)
+	}
+}
+
 // BenchmarkAckEcho: "echoack" with an ack id, answered by e.Ack.
 func BenchmarkAckEcho(b *testing.B) {
 	srv := benchapp.New(nil)
