@@ -28,6 +28,7 @@ func (c *fakeConn) WriteFrame(op ws.OpCode, a, b []byte) { c.frames++; c.bytes +
 func (c *fakeConn) WriteRaw(b []byte)                    { c.frames++; c.bytes += len(b) }
 func (c *fakeConn) Close(ws.StatusCode)                  {}
 func (c *fakeConn) Writable() bool                       { return true }
+func (c *fakeConn) Buffered() int                        { return 0 }
 func (c *fakeConn) SetHandler(h eio.WSHandler)           { c.h = h }
 func (c *fakeConn) RemoteAddr() net.Addr                 { return nil }
 

@@ -308,6 +308,9 @@ func (c *netWSConn) Close(code ws.StatusCode) {
 // Writable implements WSConn: writes are synchronous here.
 func (c *netWSConn) Writable() bool { return true }
 
+// Buffered implements WSConn: writes here block until the kernel took them.
+func (c *netWSConn) Buffered() int { return 0 }
+
 func (c *netWSConn) SetHandler(h WSHandler) {
 	c.mu.Lock()
 	c.h = h

@@ -71,6 +71,7 @@ func (c *frameConn) WriteFrame(_ ws.OpCode, a, b []byte) {
 	c.mu.Unlock()
 }
 func (c *frameConn) WriteRaw(b []byte)      { c.WriteFrame(0, nil, b) }
+func (c *frameConn) Buffered() int          { return 0 }
 func (c *frameConn) Close(ws.StatusCode)    { c.mu.Lock(); c.closed = true; c.mu.Unlock() }
 func (c *frameConn) Writable() bool         { return true }
 func (c *frameConn) SetHandler(h WSHandler) { c.h = h }

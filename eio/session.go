@@ -202,6 +202,44 @@ func (s *Session) SendPacket(text []byte, binary [][]byte) error {
 	return s.unlockCheckOverflow()
 }
 
+// Buffered is how many bytes of output wait for this session on the
+// server: packets queued for a polling session's next GET, or bytes the
+// WebSocket connection has not yet handed to the kernel. Past
+// Options.MaxBufferedBytes the session is a slow consumer. Any goroutine.
+func (s *Session) Buffered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.state != stateOpen:
+		return 0
+	case s.websocket:
+		return s.ws.Buffered()
+	case s.queue != nil:
+		return len(s.queue.B)
+	}
+	return 0
+}
+
+// ErrBufferFull is returned by TrySendPacket when the packet would take
+// the session's output past Options.MaxBufferedBytes: nothing was sent
+// and the session stays open.
+var ErrBufferFull = errors.New("eio: output buffer full (MaxBufferedBytes)")
+
+// TrySendPacket is SendPacket that refuses, with ErrBufferFull, a packet
+// that would take the session's buffered output past MaxBufferedBytes,
+// instead of queuing it (and closing the session as a slow consumer).
+// Any goroutine.
+func (s *Session) TrySendPacket(text []byte, binary [][]byte) error {
+	n := len(text) + 8
+	for _, b := range binary {
+		n += len(b) + 8
+	}
+	if s.Buffered()+n > s.srv.opts.MaxBufferedBytes {
+		return ErrBufferFull
+	}
+	return s.SendPacket(text, binary)
+}
+
 // Writable reports whether a packet sent now would leave at once: a
 // WebSocket with no output backlog, or a polling session with a GET
 // waiting. Volatile packets are dropped when it is false. Any goroutine.

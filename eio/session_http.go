@@ -2,6 +2,7 @@ package eio
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -260,11 +261,14 @@ func (t wsTransport) OnClose(c WSConn, err error) {
 	if !mine {
 		return
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrSlowConsumer):
+		s.closeWith(ReasonSlowConsumer, false)
+	case err != nil:
 		s.closeWith(ReasonTransportError, false)
-		return
+	default:
+		s.closeWith(ReasonTransportClose, false)
 	}
-	s.closeWith(ReasonTransportClose, false)
 }
 
 // startUpgrade handles a WebSocket request on a polling session.

@@ -34,6 +34,7 @@ type recConn struct {
 
 func (c *recConn) WriteFrame(ws.OpCode, []byte, []byte) { c.frames++ }
 func (c *recConn) WriteRaw([]byte)                      { c.frames++ }
+func (c *recConn) Buffered() int                        { return 0 }
 func (c *recConn) Close(ws.StatusCode)                  { c.closed = true }
 func (c *recConn) Writable() bool                       { return true }
 func (c *recConn) SetHandler(h WSHandler)               { c.h = h }

@@ -101,6 +101,10 @@ type WSConn interface {
 	// kernel took everything written so far): volatile packets are dropped
 	// when it is false.
 	Writable() bool
+	// Buffered is how many bytes written to the connection have not yet
+	// been taken by the kernel (an estimate: what the network layer knew
+	// at its last flush, plus what is pending since). Any goroutine.
+	Buffered() int
 	// SetHandler replaces the connection's handler. Only from within its
 	// handler's OnMessage (on the connection's event loop).
 	SetHandler(h WSHandler)

@@ -181,6 +181,7 @@ type conn struct {
 	mu         sync.Mutex
 	dirty      bool
 	closing    bool              // close after the pending output; drop later writes
+	slow       bool              // closing because the output passed MaxOutbound
 	pending    bool              // a request awaits its response
 	keepAlive  bool              // of the pending request
 	dispatched bool              // Respond called while the loop dispatches
@@ -249,6 +250,7 @@ func (c *conn) fitsLocked(n int) bool {
 		c.shared = nil
 	}
 	c.closing = true
+	c.slow = true
 	return false
 }
 
@@ -352,6 +354,22 @@ func (c *conn) flush() {
 	c.out, c.held, c.shared = nil, nil, nil
 	c.dirty = false
 	closing := c.closing
+	// Until the write below tells what gnet kept, count what was taken as
+	// held: writers on other goroutines (fitsLocked, Buffered) must not
+	// see it vanish in between.
+	taken := 0
+	if buf != nil {
+		taken += len(buf.B)
+	}
+	if held != nil {
+		taken += held.bytes
+	}
+	if shared != nil {
+		taken += shared.Len()
+	}
+	if taken > 0 {
+		c.backlog.Add(int32(taken))
+	}
 	c.mu.Unlock()
 	if c.state != stClosed {
 		// gnet copies what the kernel did not take: the references can go
@@ -478,11 +496,16 @@ func (c *conn) closed(err error) {
 	c.abort = nil
 	pending := c.pending
 	c.pending = false
+	slow := c.slow
 	c.mu.Unlock()
 	if st == stWS && c.wsh != nil {
 		h := c.wsh
 		c.wsh = nil
-		h.OnClose(c, nil) // the peer went away: a clean end for Engine.IO
+		var err error // nil: the peer went away, a clean end for Engine.IO
+		if slow {
+			err = eio.ErrSlowConsumer
+		}
+		h.OnClose(c, err)
 	}
 	_ = pending
 	if abort != nil { // a held GET, or a POST whose body was arriving
@@ -662,6 +685,24 @@ func (c *conn) Writable() bool {
 	c.markLocked()
 	c.mu.Unlock()
 	return false
+}
+
+// Buffered implements eio.WSConn: what gnet held for the kernel at the
+// last flush plus what is pending since. Any goroutine.
+func (c *conn) Buffered() int {
+	n := int(c.backlog.Load())
+	c.mu.Lock()
+	if c.out != nil {
+		n += len(c.out.B)
+	}
+	if c.held != nil {
+		n += c.held.bytes
+	}
+	if c.shared != nil {
+		n += c.shared.Len()
+	}
+	c.mu.Unlock()
+	return n
 }
 
 // SetHandler implements eio.WSConn. Loop goroutine (inside OnMessage).

@@ -308,8 +308,8 @@ func TestSlowConsumerClosed(t *testing.T) {
 	c.Write(wsframe.AppendClientFrame(nil, ws.OpText, []byte("4go"), testMask))
 	select {
 	case reason := <-closed:
-		if reason != eio.ReasonTransportClose && reason != eio.ReasonTransportError {
-			t.Fatalf("reason %q", reason)
+		if reason != eio.ReasonSlowConsumer {
+			t.Fatalf("reason %q, want %q", reason, eio.ReasonSlowConsumer)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("slow consumer not disconnected")

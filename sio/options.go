@@ -39,6 +39,10 @@ type Options struct {
 	// OnFlood, when set, is told of every event refused by EventRate
 	// (before FloodAction applies), on the connection's goroutine.
 	OnFlood func(s *Socket, event string)
+	// LowWaterMark is the buffered output (Socket.Buffered) at or below
+	// which a socket whose TryEmit was refused is told it may send again
+	// (Socket.OnDrain). Default: a quarter of EIO.MaxBufferedBytes.
+	LowWaterMark int
 	// Recovery, when non-nil, enables connection state recovery.
 	Recovery *RecoveryOptions
 	// Adapter builds each namespace's adapter (default: in memory).
@@ -116,6 +120,13 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.EventRate > 0 && c.EventBurst <= 0 {
 		c.EventBurst = max(1, int(c.EventRate))
+	}
+	if c.LowWaterMark <= 0 {
+		max := c.EIO.MaxBufferedBytes
+		if max <= 0 {
+			max = 4 << 20 // eio's default
+		}
+		c.LowWaterMark = max / 4
 	}
 	if c.MaxNamespaces <= 0 {
 		c.MaxNamespaces = 100

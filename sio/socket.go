@@ -110,6 +110,8 @@ type socketHooks struct {
 	onDisconning []func(reason string)
 	packetMws    []func(e *Event) error
 	onError      []func(err error)
+	onDrain      []func()
+	drain        *drainWatch // runs while a refused TryEmit waits for the output to drain
 }
 
 // hooksLocked returns s.hooks, made on first use. Under s.mu.
@@ -262,6 +264,17 @@ func (s *Socket) InRoom(room string) bool { return s.nsp.adapter.Has(s, room) }
 // unchanged.
 func (s *Socket) Emit(event string, args ...any) error { return s.emit(0, event, args) }
 
+// TryEmit emits like Emit unless the packet would take the socket's
+// buffered output (Buffered) past EIO.MaxBufferedBytes: then it sends
+// nothing and returns ErrBufferFull, and the socket stays connected (Emit
+// would queue it and, past the cap, disconnect the socket as a slow
+// consumer). After a refusal the OnDrain handlers run once the output has
+// fallen to Options.LowWaterMark. Backpressure for producers that can
+// wait: a feed, a file transfer, a replay.
+func (s *Socket) TryEmit(event string, args ...any) error {
+	return s.emitTry(event, args)
+}
+
 // Send emits a "message" event (Node's socket.send and socket.write).
 func (s *Socket) Send(args ...any) error { return s.emit(0, "message", args) }
 
@@ -304,6 +317,20 @@ func splitAck(args []any) ([]any, AckFunc) {
 }
 
 func (s *Socket) emit(timeout time.Duration, event string, args []any) error {
+	return s.emitOpt(timeout, event, args, false)
+}
+
+func (s *Socket) emitTry(event string, args []any) error {
+	err := s.emitOpt(0, event, args, true)
+	if err == ErrBufferFull {
+		s.watchDrain()
+	}
+	return err
+}
+
+// emitOpt encodes and sends an event; try: refuse it with ErrBufferFull
+// rather than pass the session's output cap.
+func (s *Socket) emitOpt(timeout time.Duration, event string, args []any, try bool) error {
 	if isReserved(event) {
 		return errReserved(event)
 	}
@@ -320,6 +347,9 @@ func (s *Socket) emit(timeout time.Duration, event string, args []any) error {
 	defer enc.release()
 	if !s.Connected() {
 		return ErrNotConnected
+	}
+	if try && !s.fits(enc) {
+		return ErrBufferFull
 	}
 	if offset != "" {
 		s.client.srv.recovery.log(s.nsp.name, offset, &BroadcastOptions{Rooms: []string{s.id}}, enc)
