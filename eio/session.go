@@ -37,6 +37,14 @@ type SessionHandler interface {
 	OnClose(s *Session, reason string)
 }
 
+// CloseDescriber is a SessionHandler that wants a close's description
+// (Node's second argument of the "close" event): the error behind a
+// transport error (a WebSocket protocol violation, a slow consumer, a
+// read error), nil otherwise. It is called instead of OnClose.
+type CloseDescriber interface {
+	OnCloseDescribed(s *Session, reason string, description error)
+}
+
 type sessionState uint8
 
 const (
@@ -169,7 +177,7 @@ func (s *Session) unlockCheckOverflow() error {
 	over := s.pollState != nil && s.overflow
 	s.mu.Unlock()
 	if over {
-		s.closeWith(ReasonSlowConsumer, false)
+		s.closeDescribed(ReasonSlowConsumer, ErrSlowConsumer, false)
 		return ErrSlowConsumer
 	}
 	return nil
@@ -371,6 +379,12 @@ func (s *Session) Close() { s.closeWith(ReasonForcedClose, true) }
 // closeWith ends the session. graceful: tell the client (close frame, or a
 // close packet for polling).
 func (s *Session) closeWith(reason string, graceful bool) {
+	s.closeDescribed(reason, nil, graceful)
+}
+
+// closeDescribed is closeWith with the error behind the close (see
+// CloseDescriber).
+func (s *Session) closeDescribed(reason string, desc error, graceful bool) {
 	s.mu.Lock()
 	switch {
 	case s.state == stateClosed:
@@ -399,6 +413,10 @@ func (s *Session) closeWith(reason string, graceful bool) {
 		fn(s, reason)
 	}
 	if h := s.handler; h != nil {
+		if d, ok := h.(CloseDescriber); ok {
+			d.OnCloseDescribed(s, reason, desc)
+			return
+		}
 		h.OnClose(s, reason)
 	}
 }

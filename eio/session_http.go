@@ -263,9 +263,9 @@ func (t wsTransport) OnClose(c WSConn, err error) {
 	}
 	switch {
 	case errors.Is(err, ErrSlowConsumer):
-		s.closeWith(ReasonSlowConsumer, false)
+		s.closeDescribed(ReasonSlowConsumer, err, false)
 	case err != nil:
-		s.closeWith(ReasonTransportError, false)
+		s.closeDescribed(ReasonTransportError, err, false)
 	default:
 		s.closeWith(ReasonTransportClose, false)
 	}

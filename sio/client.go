@@ -148,14 +148,18 @@ func (c *client) dispatch(p *Packet, atts [][]byte) {
 }
 
 // OnClose implements eio.SessionHandler.
-func (c *client) OnClose(_ *eio.Session, reason string) {
+func (c *client) OnClose(sess *eio.Session, reason string) { c.OnCloseDescribed(sess, reason, nil) }
+
+// OnCloseDescribed implements eio.CloseDescriber: the sockets' disconnect
+// handlers get the description (Socket.OnDisconnectDescribed).
+func (c *client) OnCloseDescribed(_ *eio.Session, reason string, desc error) {
 	c.srv.wheel.Stop(&c.tm)
 	c.mu.Lock()
 	c.closed = true
 	list := append([]*Socket(nil), c.sockets...)
 	c.mu.Unlock()
 	for _, s := range list {
-		s.onClose(reason)
+		s.onCloseDescribed(reason, desc)
 	}
 }
 

@@ -111,7 +111,9 @@ type socketHooks struct {
 	packetMws    []func(e *Event) error
 	onError      []func(err error)
 	onDrain      []func()
-	drain        *drainWatch // runs while a refused TryEmit waits for the output to drain
+	// onDisconnectDesc: OnDisconnectDescribed's handlers.
+	onDisconnectDesc []func(reason string, description error)
+	drain            *drainWatch // runs while a refused TryEmit waits for the output to drain
 }
 
 // hooksLocked returns s.hooks, made on first use. Under s.mu.
@@ -234,6 +236,18 @@ func (s *Socket) Use(mw func(e *Event) error) {
 func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.mu.Lock()
 	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnectDescribed registers fn, called after the OnDisconnect
+// handlers with the reason and its description (Node's second argument
+// of "disconnect"): the error behind a "transport error" (a WebSocket
+// protocol violation, a read error) or a "slow consumer"
+// (eio.ErrSlowConsumer); nil for every other reason.
+func (s *Socket) OnDisconnectDescribed(fn func(reason string, description error)) {
+	s.mu.Lock()
+	x := s.hooksLocked()
+	x.onDisconnectDesc = append(x.onDisconnectDesc, fn)
 	s.mu.Unlock()
 }
 

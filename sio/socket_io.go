@@ -206,7 +206,11 @@ func (s *Socket) notifyOutgoing(event string, enc *Encoded) {
 
 // onClose disconnects the socket with reason: disconnecting handlers,
 // rooms left, disconnect handlers.
-func (s *Socket) onClose(reason string) {
+func (s *Socket) onClose(reason string) { s.onCloseDescribed(reason, nil) }
+
+// onCloseDescribed ends the socket; desc is the error behind the
+// connection's end, if any (OnDisconnectDescribed).
+func (s *Socket) onCloseDescribed(reason string, desc error) {
 	s.mu.Lock()
 	if !s.connected {
 		s.mu.Unlock()
@@ -217,8 +221,10 @@ func (s *Socket) onClose(reason string) {
 		s.nsp.srv.logger().Debug("sio: socket disconnected", "nsp", s.nsp.name, "id", s.id, "reason", reason)
 	}
 	var disconnecting []func(reason string)
+	var described []func(reason string, description error)
 	if x := s.hooks; x != nil {
 		disconnecting = x.onDisconning
+		described = x.onDisconnectDesc
 	}
 	disconnect := s.onDisconnect
 	s.mu.Unlock()
@@ -234,5 +240,11 @@ func (s *Socket) onClose(reason string) {
 	s.client.remove(s)
 	for _, fn := range disconnect {
 		srv.callDisconnect(fn, reason)
+	}
+	for _, fn := range described {
+		func() {
+			defer srv.recoverReport()
+			fn(reason, desc)
+		}()
 	}
 }
