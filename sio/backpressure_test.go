@@ -113,4 +113,3 @@ func TestTryEmitAndDrain(t *testing.T) {
 	}
 	t.Logf("%d chunks of 64 KiB before the refusal at %d B buffered", r.sent, r.buffered)
 }
-
