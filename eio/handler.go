@@ -71,14 +71,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.handle(&req, hw) {
 		panic(http.ErrAbortHandler) // reported; net/http closes the connection quietly
 	}
-	if hw.ws != nil {
-		go hw.ws.readLoop(s)
+	if ws := hw.upgraded(); ws != nil {
+		go ws.readLoop(s)
 		return
 	}
 	select {
 	case <-hw.done:
 		if hw.dropped {
 			panic(http.ErrAbortHandler)
+		}
+		if ws := hw.upgraded(); ws != nil { // upgraded late (Options.AllowRequestAsync)
+			go ws.readLoop(s)
+			return
 		}
 	case <-r.Context().Done():
 		hw.mu.Lock()
@@ -246,9 +250,23 @@ func (hw *httpWriter) Upgrade(h WSHandler, extra []HeaderField) (WSConn, error) 
 	}
 	c := &netWSConn{nc: nc, br: rw.Reader, h: h}
 	c.dec.MaxMessage = maxPayloadOf(h)
+	hw.mu.Lock()
 	hw.ws = c
+	hw.mu.Unlock()
+	close(hw.done) // a handler waiting for a late answer starts the reader
 	return c, nil
 }
+
+// upgraded returns the WebSocket the request was upgraded to, if any.
+func (hw *httpWriter) upgraded() *netWSConn {
+	hw.mu.Lock()
+	defer hw.mu.Unlock()
+	return hw.ws
+}
+
+// Defer implements Deferrer: every method of httpWriter may be called from
+// any goroutine while ServeHTTP waits.
+func (hw *httpWriter) Defer() ResponseWriter { return hw }
 
 // errHandlerPanic ends a connection whose message handler panicked.
 var errHandlerPanic = errors.New("eio: handler panic")

@@ -128,6 +128,10 @@ func (s *Server) HandleRequest(r *Request, w ResponseWriter) {
 			return
 		}
 	}
+	if s.opts.AllowRequestAsync != nil {
+		s.allowAsync(r, w, protocol, isWS, hdr)
+		return
+	}
 	s.handshake(r, w, protocol, isWS, hdr)
 }
 

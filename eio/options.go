@@ -35,6 +35,16 @@ type Options struct {
 	// 403 {"code":4,"message":"Forbidden"} (or the error's *Error code).
 	// It runs on the event loop: keep it fast.
 	AllowRequest func(r *Request) error
+	// AllowRequestAsync, when set, is the asynchronous form (Node's
+	// allowRequest(req, callback)), for checks that need I/O: it gets a
+	// copy of the handshake request that stays valid, and calls done
+	// exactly once, from any goroutine, with nil to accept or an error to
+	// refuse (as for AllowRequest). The event loop goes on meanwhile. A
+	// polling handshake is answered when done is called; a WebSocket
+	// handshake is upgraded at once and its session starts at done(nil);
+	// refused, it is closed with 1008 (Node answers 403 before upgrading).
+	// It runs after AllowRequest, if both are set.
+	AllowRequestAsync func(r *Request, done func(error))
 	// GenerateID, when set, makes the session id of a handshake (Node:
 	// engine.generateId). It must be unique among open sessions, URL-safe
 	// and hard to guess (the id is a polling session's only credential);

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -183,6 +184,50 @@ func (c *conn) Respond(r *eio.Response) {
 	}
 }
 
+// Defer implements eio.Deferrer (eio.Options.AllowRequestAsync): the
+// request, answered later from any goroutine. Loop goroutine, during
+// HandleRequest.
+func (c *conn) Defer() eio.ResponseWriter {
+	lc := &lateConn{c: c}
+	if isWebSocketUpgrade(&c.l.req) {
+		lc.key = append([]byte(nil), c.l.req.SecWebSocketKey...)
+	}
+	return lc
+}
+
+// lateConn answers a request after HandleRequest returned (see Defer).
+type lateConn struct {
+	c   *conn
+	key []byte // the WebSocket key, for an upgrade request
+}
+
+func (lc *lateConn) Respond(r *eio.Response)            { lc.c.Respond(r) }
+func (lc *lateConn) NotifyAbort(p eio.PollAbortHandler) { lc.c.NotifyAbort(p) }
+func (lc *lateConn) Drop()                              { lc.c.Drop() }
+
+// Upgrade switches the connection on its event loop and waits for it: not
+// from that loop's own goroutine.
+func (lc *lateConn) Upgrade(h eio.WSHandler, extra []eio.HeaderField) (eio.WSConn, error) {
+	if lc.key == nil {
+		return nil, errNotUpgrade
+	}
+	type result struct {
+		wc  eio.WSConn
+		err error
+	}
+	ch := make(chan result, 1)
+	err := lc.c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		wc, err := lc.c.upgradeKey(lc.key, h, extra)
+		ch <- result{wc, err}
+		return nil
+	}))
+	if err != nil {
+		return nil, err
+	}
+	r := <-ch
+	return r.wc, r.err
+}
+
 // NotifyAbort implements eio.ResponseWriter.
 func (c *conn) NotifyAbort(p eio.PollAbortHandler) {
 	c.mu.Lock()
@@ -199,10 +244,15 @@ const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // Upgrade implements eio.ResponseWriter. Loop goroutine, during dispatch.
 func (c *conn) Upgrade(h eio.WSHandler, extra []eio.HeaderField) (eio.WSConn, error) {
 	req := &c.l.req
-	key := req.SecWebSocketKey
 	if !isWebSocketUpgrade(req) {
 		return nil, errNotUpgrade
 	}
+	return c.upgradeKey(req.SecWebSocketKey, h, extra)
+}
+
+// upgradeKey answers 101 for the Sec-WebSocket-Key key and switches the
+// connection to WebSocket. Loop goroutine.
+func (c *conn) upgradeKey(key []byte, h eio.WSHandler, extra []eio.HeaderField) (eio.WSConn, error) {
 	var sum [sha1.Size]byte
 	hs := sha1.New()
 	hs.Write(key)

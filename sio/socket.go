@@ -10,6 +10,7 @@ import (
 	"github.com/bytedance/sonic"
 
 	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/internal/httpx"
 )
 
 // Disconnect reasons, as the reference reports them.
@@ -65,7 +66,7 @@ func (h *Handshake) RawQuery() string { return h.eio.RawQuery }
 func (h *Handshake) RawHeaders() string { return h.eio.RawHeaders }
 
 // Header returns the first value of a request header (case-insensitive).
-func (h *Handshake) Header(name string) string { return headerValue(h.eio.RawHeaders, name) }
+func (h *Handshake) Header(name string) string { return httpx.HeaderValue(h.eio.RawHeaders, name) }
 
 // RemoteAddr is the client's address as seen by the server.
 func (h *Handshake) RemoteAddr() string {

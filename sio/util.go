@@ -1,9 +1,6 @@
 package sio
 
-import (
-	"errors"
-	"strings"
-)
+import "errors"
 
 var errNoArg = errors.New("sio: no such argument")
 
@@ -18,21 +15,4 @@ func isReserved(name string) bool {
 
 func errReserved(name string) error {
 	return errors.New("sio: \"" + name + "\" is a reserved event name")
-}
-
-// headerValue finds name in a raw header block (case-insensitive).
-func headerValue(raw, name string) string {
-	for len(raw) > 0 {
-		line := raw
-		if i := strings.Index(raw, "\r\n"); i >= 0 {
-			line, raw = raw[:i], raw[i+2:]
-		} else {
-			raw = ""
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

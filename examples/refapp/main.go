@@ -9,7 +9,7 @@
 //	go run ./examples/refapp -profile default -addr 127.0.0.1:3000
 //
 // -profile selects the server options of one column of the README's
-// profile table: default, ref, small, cors, cookie, recovery, flood.
+// profile table: default, ref, small, cors, cookie, recovery, flood, asyncallow.
 //
 // What the server observes is written to stdout, one line per event, in
 // the notation of the captures' "# server:" lines (connection, event-in,
@@ -65,12 +65,26 @@ func profileOptions(name string) (sio.Options, error) {
 		o.EIO.Cookie = &eio.CookieOptions{} // the library's default cookie settings
 	case "recovery":
 		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: 120 * time.Second}
+	case "asyncallow":
+		// An asynchronous handshake check (as Node's allowRequest with its
+		// callback): decided 20 ms later, off the event loop; refused when
+		// the handshake's query has deny=1.
+		o.EIO.AllowRequestAsync = func(r *eio.Request, done func(error)) {
+			deny := strings.Contains(string(r.RawQuery), "deny=1")
+			time.AfterFunc(20*time.Millisecond, func() {
+				if deny {
+					done(eio.ErrForbidden)
+					return
+				}
+				done(nil)
+			})
+		}
 	case "flood":
 		// sioloop only (Node has no event rate limit): 20 events/s per
 		// connection, then disconnect.
 		o.EventRate, o.EventBurst, o.FloodAction = 20, 20, sio.FloodDisconnect
 	default:
-		return o, fmt.Errorf("unknown profile %q (default, ref, small, cors, cookie, recovery, flood)", name)
+		return o, fmt.Errorf("unknown profile %q (default, ref, small, cors, cookie, recovery, flood, asyncallow)", name)
 	}
 	return o, nil
 }
@@ -78,7 +92,7 @@ func profileOptions(name string) (sio.Options, error) {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address (port 0: any free port)")
 	mode := flag.String("mode", "gnet", "network layer: gnet (event loops) or http (net/http with the servers as http.Handler)")
-	profile := flag.String("profile", "default", "server options: default, ref, small, cors, cookie, recovery, flood")
+	profile := flag.String("profile", "default", "server options: default, ref, small, cors, cookie, recovery, flood, asyncallow")
 	flag.Parse()
 
 	opts, err := profileOptions(*profile)
