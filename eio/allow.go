@@ -17,11 +17,14 @@ import (
 // session, through the ResponseWriter's Deferrer form.
 
 // Deferrer is a ResponseWriter that can answer its request after
-// HandleRequest returned, from any goroutine (Options.AllowRequestAsync):
-// Defer, called during HandleRequest, returns the writer to use then.
-// Both network layers of this module implement it.
+// HandleRequest returned (Options.AllowRequestAsync). Defer, called during
+// HandleRequest, returns resume: resume(fn), called once from any
+// goroutine, runs fn on the goroutine that serves the request's
+// connection (its event loop), with a writer for the request that works
+// there as the one HandleRequest got did, Upgrade included. Both network
+// layers of this module implement it.
 type Deferrer interface {
-	Defer() ResponseWriter
+	Defer() (resume func(fn func(w ResponseWriter)))
 }
 
 // detach returns a copy of r that does not alias the network layer's
@@ -57,7 +60,7 @@ func (s *Server) allowAsync(r *Request, w ResponseWriter, protocol uint8, isWS b
 		returned bool  // the check returned without a decision
 		decided  bool  // done was called
 		verdict  error // done's argument
-		late     ResponseWriter
+		resume   func(func(ResponseWriter))
 	)
 	apply := func(w ResponseWriter, err error) {
 		if err != nil {
@@ -80,7 +83,7 @@ func (s *Server) allowAsync(r *Request, w ResponseWriter, protocol uint8, isWS b
 		now := returned
 		mu.Unlock()
 		if now {
-			apply(late, err)
+			resume(func(w ResponseWriter) { apply(w, err) })
 		}
 	})
 	mu.Lock()
@@ -90,9 +93,11 @@ func (s *Server) allowAsync(r *Request, w ResponseWriter, protocol uint8, isWS b
 		return
 	}
 	if df, ok := w.(Deferrer); ok {
-		late = df.Defer()
+		resume = df.Defer()
 	} else {
-		late = w // a network layer without it: polling answers still work
+		// A network layer without it: answer from the deciding goroutine
+		// (a polling answer works; an upgrade may not).
+		resume = func(fn func(ResponseWriter)) { fn(w) }
 	}
 	returned = true
 	mu.Unlock()

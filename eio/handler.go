@@ -75,25 +75,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		go ws.readLoop(s)
 		return
 	}
-	select {
-	case <-hw.done:
-		if hw.dropped {
-			panic(http.ErrAbortHandler)
+	for {
+		select {
+		case fn := <-hw.resume: // a late answer (Options.AllowRequestAsync), run here as HandleRequest would
+			if !s.handleLate(fn, hw) {
+				panic(http.ErrAbortHandler)
+			}
+			if ws := hw.upgraded(); ws != nil {
+				go ws.readLoop(s)
+				return
+			}
+			continue
+		case <-hw.done:
+			if hw.dropped {
+				panic(http.ErrAbortHandler)
+			}
+		case <-r.Context().Done():
+			hw.mu.Lock()
+			p := hw.abort
+			answered := hw.answered
+			hw.answered = true
+			hw.mu.Unlock()
+			if !answered && p != nil {
+				p.PollAborted(hw)
+			}
 		}
-		if ws := hw.upgraded(); ws != nil { // upgraded late (Options.AllowRequestAsync)
-			go ws.readLoop(s)
-			return
-		}
-	case <-r.Context().Done():
-		hw.mu.Lock()
-		p := hw.abort
-		answered := hw.answered
-		hw.answered = true
-		hw.mu.Unlock()
-		if !answered && p != nil {
-			p.PollAborted(hw)
-		}
+		return
 	}
+}
+
+// handleLate runs a late answer with a panic recovered (see handle).
+func (s *Server) handleLate(fn func(ResponseWriter), w ResponseWriter) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.ReportPanic(v, debug.Stack())
+		}
+	}()
+	fn(w)
+	return true
 }
 
 // handle is HandleRequest with a panic of application code (a hook, a
@@ -172,6 +191,8 @@ type httpWriter struct {
 	r    *http.Request
 	done chan struct{}
 	ws   *netWSConn
+	// resume carries a late answer to ServeHTTP's goroutine (Defer).
+	resume chan func(ResponseWriter)
 
 	mu       sync.Mutex
 	answered bool
@@ -253,7 +274,6 @@ func (hw *httpWriter) Upgrade(h WSHandler, extra []HeaderField) (WSConn, error) 
 	hw.mu.Lock()
 	hw.ws = c
 	hw.mu.Unlock()
-	close(hw.done) // a handler waiting for a late answer starts the reader
 	return c, nil
 }
 
@@ -264,9 +284,12 @@ func (hw *httpWriter) upgraded() *netWSConn {
 	return hw.ws
 }
 
-// Defer implements Deferrer: every method of httpWriter may be called from
-// any goroutine while ServeHTTP waits.
-func (hw *httpWriter) Defer() ResponseWriter { return hw }
+// Defer implements Deferrer: the late answer runs on ServeHTTP's goroutine,
+// which waits for it.
+func (hw *httpWriter) Defer() func(fn func(ResponseWriter)) {
+	hw.resume = make(chan func(ResponseWriter), 1)
+	return func(fn func(ResponseWriter)) { hw.resume <- fn }
+}
 
 // errHandlerPanic ends a connection whose message handler panicked.
 var errHandlerPanic = errors.New("eio: handler panic")

@@ -184,48 +184,47 @@ func (c *conn) Respond(r *eio.Response) {
 	}
 }
 
-// Defer implements eio.Deferrer (eio.Options.AllowRequestAsync): the
-// request, answered later from any goroutine. Loop goroutine, during
-// HandleRequest.
-func (c *conn) Defer() eio.ResponseWriter {
+// Defer implements eio.Deferrer (eio.Options.AllowRequestAsync): resume
+// runs the late answer on this connection's event loop. Loop goroutine,
+// during HandleRequest.
+func (c *conn) Defer() func(fn func(eio.ResponseWriter)) {
 	lc := &lateConn{c: c}
 	if isWebSocketUpgrade(&c.l.req) {
 		lc.key = append([]byte(nil), c.l.req.SecWebSocketKey...)
 	}
-	return lc
+	return func(fn func(eio.ResponseWriter)) {
+		_ = c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			c.l.inPass.Store(true)
+			defer func() {
+				if v := recover(); v != nil {
+					c.l.srv.recovered(c.route, v)
+					_ = c.gc.Close()
+				}
+				c.l.endPass()
+			}()
+			fn(lc)
+			return nil
+		}))
+	}
 }
 
-// lateConn answers a request after HandleRequest returned (see Defer).
+// lateConn is the writer of a request answered late, on the connection's
+// loop (see Defer): the parse state of the request is gone by then, so
+// the WebSocket key was saved.
 type lateConn struct {
 	c   *conn
-	key []byte // the WebSocket key, for an upgrade request
+	key []byte // the Sec-WebSocket-Key of an upgrade request
 }
 
 func (lc *lateConn) Respond(r *eio.Response)            { lc.c.Respond(r) }
 func (lc *lateConn) NotifyAbort(p eio.PollAbortHandler) { lc.c.NotifyAbort(p) }
 func (lc *lateConn) Drop()                              { lc.c.Drop() }
 
-// Upgrade switches the connection on its event loop and waits for it: not
-// from that loop's own goroutine.
 func (lc *lateConn) Upgrade(h eio.WSHandler, extra []eio.HeaderField) (eio.WSConn, error) {
 	if lc.key == nil {
 		return nil, errNotUpgrade
 	}
-	type result struct {
-		wc  eio.WSConn
-		err error
-	}
-	ch := make(chan result, 1)
-	err := lc.c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		wc, err := lc.c.upgradeKey(lc.key, h, extra)
-		ch <- result{wc, err}
-		return nil
-	}))
-	if err != nil {
-		return nil, err
-	}
-	r := <-ch
-	return r.wc, r.err
+	return lc.c.upgradeKey(lc.key, h, extra)
 }
 
 // NotifyAbort implements eio.ResponseWriter.
