@@ -1,0 +1,224 @@
+package redis
+
+import (
+	"bytes"
+	"errors"
+)
+
+// Broadcast is one broadcast as the Node.js redis adapter publishes it:
+// msgpack [uid, {type:2, data:[event, ...args], nsp}, {rooms, except,
+// flags}], on channel K#<nsp># (or K#<nsp>#<room># for a single room).
+type Broadcast struct {
+	UID string // the publishing node ("emitter" for @socket.io/redis-emitter)
+	Nsp string
+	// Data is the packet's data as Socket.IO JSON: [event, ...args], with
+	// binary attachments as placeholders numbering Attachments.
+	Data        []byte
+	Attachments [][]byte
+	Rooms       []string
+	Except      []string
+	Volatile    bool
+	// Compress is the compress flag when set (nil: not set).
+	Compress *bool
+}
+
+var errBroadcast = errors.New("redis: not a broadcast message")
+
+// AppendBroadcast appends b as the Node adapter encodes it (map keys in
+// its order: type, data, nsp; rooms, except, flags).
+func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
+	dst = appendArrayHeader(dst, 3)
+	dst = appendStr(dst, b.UID)
+	dst = appendMapHeader(dst, 3)
+	dst = appendStr(dst, "type")
+	dst = appendInt(dst, 2)
+	dst = appendStr(dst, "data")
+	var err error
+	if dst, err = AppendMsgpack(dst, b.Data, b.Attachments); err != nil {
+		return nil, err
+	}
+	dst = appendStr(dst, "nsp")
+	dst = appendStr(dst, b.Nsp)
+	dst = appendMapHeader(dst, 3)
+	dst = appendStr(dst, "rooms")
+	dst = appendStrings(dst, b.Rooms)
+	dst = appendStr(dst, "except")
+	dst = appendStrings(dst, b.Except)
+	dst = appendStr(dst, "flags")
+	n := 0
+	if b.Volatile {
+		n++
+	}
+	if b.Compress != nil {
+		n++
+	}
+	dst = appendMapHeader(dst, n)
+	if b.Volatile {
+		dst = appendBool(appendStr(dst, "volatile"), true)
+	}
+	if b.Compress != nil {
+		dst = appendBool(appendStr(dst, "compress"), *b.Compress)
+	}
+	return dst, nil
+}
+
+func appendStrings(dst []byte, ss []string) []byte {
+	dst = appendArrayHeader(dst, len(ss))
+	for _, s := range ss {
+		dst = appendStr(dst, s)
+	}
+	return dst
+}
+
+// ParseBroadcast decodes a broadcast message (any map key order, unknown
+// keys skipped; a missing nsp is "/", as the Node adapter reads it).
+func ParseBroadcast(m []byte) (*Broadcast, error) {
+	n, m, err := arrayLen(m)
+	if err != nil || n != 3 {
+		return nil, errBroadcast
+	}
+	b := &Broadcast{Nsp: "/"}
+	if b.UID, m, err = readStr(m); err != nil {
+		return nil, errBroadcast
+	}
+	// The packet.
+	if n, m, err = mapLen(m); err != nil {
+		return nil, errBroadcast
+	}
+	for i := 0; i < n; i++ {
+		var k string
+		if k, m, err = readStr(m); err != nil {
+			return nil, errBroadcast
+		}
+		switch k {
+		case "data":
+			if b.Data, m, err = AppendJSON(nil, m, &b.Attachments); err != nil {
+				return nil, err
+			}
+		case "nsp":
+			if b.Nsp, m, err = readStr(m); err != nil {
+				return nil, errBroadcast
+			}
+		case "type":
+			var t []byte
+			if t, m, err = AppendJSON(nil, m, new([][]byte)); err != nil || string(t) != "2" {
+				return nil, errBroadcast
+			}
+		default:
+			if _, m, err = AppendJSON(nil, m, new([][]byte)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b.Data) == 0 || b.Data[0] != '[' {
+		return nil, errBroadcast
+	}
+	// The options.
+	if n, m, err = mapLen(m); err != nil {
+		return nil, errBroadcast
+	}
+	for i := 0; i < n; i++ {
+		var k string
+		if k, m, err = readStr(m); err != nil {
+			return nil, errBroadcast
+		}
+		switch k {
+		case "rooms":
+			if b.Rooms, m, err = readStrings(m); err != nil {
+				return nil, err
+			}
+		case "except":
+			if b.Except, m, err = readStrings(m); err != nil {
+				return nil, err
+			}
+		case "flags":
+			var fl int
+			if fl, m, err = mapLen(m); err != nil {
+				return nil, errBroadcast
+			}
+			for j := 0; j < fl; j++ {
+				var name string
+				if name, m, err = readStr(m); err != nil {
+					return nil, errBroadcast
+				}
+				var v []byte
+				if v, m, err = AppendJSON(nil, m, new([][]byte)); err != nil {
+					return nil, err
+				}
+				switch name {
+				case "volatile":
+					b.Volatile = bytes.Equal(v, []byte("true"))
+				case "compress":
+					c := bytes.Equal(v, []byte("true"))
+					b.Compress = &c
+				}
+			}
+		default:
+			if _, m, err = AppendJSON(nil, m, new([][]byte)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func arrayLen(m []byte) (int, []byte, error) {
+	switch {
+	case len(m) == 0:
+		return 0, nil, errMsgpack
+	case m[0]&0xf0 == 0x90:
+		return int(m[0] & 0x0f), m[1:], nil
+	case m[0] == 0xdc || m[0] == 0xdd:
+		return length(m[1:], 2<<(m[0]-0xdc))
+	}
+	return 0, nil, errMsgpack
+}
+
+func mapLen(m []byte) (int, []byte, error) {
+	switch {
+	case len(m) == 0:
+		return 0, nil, errMsgpack
+	case m[0]&0xf0 == 0x80:
+		return int(m[0] & 0x0f), m[1:], nil
+	case m[0] == 0xde || m[0] == 0xdf:
+		return length(m[1:], 2<<(m[0]-0xde))
+	}
+	return 0, nil, errMsgpack
+}
+
+func readStr(m []byte) (string, []byte, error) {
+	var n int
+	var err error
+	switch {
+	case len(m) == 0:
+		return "", nil, errMsgpack
+	case m[0]&0xe0 == 0xa0:
+		n, m = int(m[0]&0x1f), m[1:]
+	case m[0] >= 0xd9 && m[0] <= 0xdb:
+		if n, m, err = length(m[1:], 1<<(m[0]-0xd9)); err != nil {
+			return "", nil, err
+		}
+	default:
+		return "", nil, errMsgpack
+	}
+	if len(m) < n {
+		return "", nil, errMsgpack
+	}
+	return string(m[:n]), m[n:], nil
+}
+
+func readStrings(m []byte) ([]string, []byte, error) {
+	n, m, err := arrayLen(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]string, 0, min(n, len(m)))
+	for i := 0; i < n; i++ {
+		var s string
+		if s, m, err = readStr(m); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, s)
+	}
+	return out, m, nil
+}
