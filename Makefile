@@ -7,7 +7,7 @@ CHROMIUM  := /usr/bin/chromium
 
 BENCH_OUT ?= results/compare
 
-.PHONY: test lint vet fmtcheck deps npm-deps chromium bench microbench fuzz run conformance conformance-stress soak clean
+.PHONY: test lint vet fmtcheck deps npm-deps chromium redis bench microbench fuzz run conformance conformance-stress soak clean
 
 ## test: everything CI runs — lint, unit + interop tests under -race, then every fuzz target for
 ## TEST_FUZZTIME (a crasher fails the run and is kept under the package's testdata/fuzz/).
@@ -16,8 +16,9 @@ test: lint deps
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
-## deps: everything the tests need: npm-deps, and Debian's Chromium for the browser test of examples/chat.
-deps: npm-deps chromium
+## deps: everything the tests need: npm-deps, Debian's Chromium for the browser test of examples/chat,
+## and a Redis server on 127.0.0.1:6379 for adapter/redis.
+deps: npm-deps chromium redis
 
 ## npm-deps: only the pinned npm packages of interop/ (official clients, Node reference peers,
 ## playwright-core); enough for examples/chat, which serves the browser client from them.
@@ -32,6 +33,14 @@ chromium:
 	@if [ "$$SIOLOOP_NO_BROWSER" = 1 ] || [ -x $(CHROMIUM) ]; then :; else \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || \
 	  echo "make deps: could not install chromium: TestBrowserChat (examples/chat) will fail; SIOLOOP_NO_BROWSER=1 skips it" >&2; \
+	fi
+
+## redis: start redis-server on 127.0.0.1:6379 (in memory, nothing on disk) unless one answers there.
+redis:
+	@if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then :; else \
+	  command -v redis-server >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server; }; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /tmp; \
+	  for i in 1 2 3 4 5 6 7 8 9 10; do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.2; done; \
 	fi
 
 lint: vet fmtcheck

@@ -67,6 +67,12 @@ func (e *Encoded) wsFrames() *broadcast.Frames {
 	return e.frames
 }
 
+// Release frees what a broadcast of an Encoded that an adapter made itself
+// (&Encoded{Packet: …, Attachments: …}, for a packet from another node)
+// built for it; connections still holding its frames keep them until
+// written. Not for an Encoded the server handed to the adapter.
+func (e *Encoded) Release() { e.release() }
+
 // release returns the packet to its server's pools; connections still
 // holding its frames keep them until written.
 func (e *Encoded) release() {
