@@ -3,10 +3,14 @@ package redis_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +167,80 @@ func TestBroadcastAcrossNodes(t *testing.T) {
 		}
 		if p := c.read(); p != "bin:\x01\x02\x03" {
 			t.Fatalf("attachment: %q", p)
+		}
+	}
+}
+
+// nodeNode starts interop/node/sio-redis-node.js: a Node.js socket.io 4.8
+// node with @socket.io/redis-adapter 8.3 on key, and returns its address.
+func nodeNode(t *testing.T, key string) string {
+	t.Helper()
+	script, _ := filepath.Abs("../../interop/node/sio-redis-node.js")
+	if _, err := os.Stat("../../interop/node_modules/@socket.io/redis-adapter/package.json"); err != nil {
+		t.Fatalf("the Node.js peer needs the npm packages of interop/ (make npm-deps): %v", err)
+	}
+	cmd := exec.Command("node", script, "redis://"+redisAddr, key)
+	cmd.Dir = filepath.Dir(script)
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var hello struct{ Port int }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || json.Unmarshal([]byte(line), &hello) != nil {
+		t.Fatalf("Node.js node: %q %v", line, err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", hello.Port)
+}
+
+// A mixed cluster: one Go node and one Node.js node on the same Redis.
+// Broadcasts to all, to a room and to all but the sender cross in both
+// directions, binary included, and reach every matching socket once.
+func TestMixedClusterWithNode(t *testing.T) {
+	key := "sioloop-mixed-" + fmt.Sprint(time.Now().UnixNano())
+	goAddr, nodeAddr := node(t, key), nodeNode(t, key)
+	g, n1, n2 := dial(t, goAddr), dial(t, nodeAddr), dial(t, nodeAddr)
+	time.Sleep(200 * time.Millisecond)
+
+	g.send(`42["bcast","from go",{"x":1.5},[1,2]]`)
+	for _, c := range []*client{g, n1, n2} {
+		if p := c.read(); p != `42["msg","from go",{"x":1.5},[1,2]]` {
+			t.Fatalf("Go → all: %q", p)
+		}
+	}
+	n1.send(`42["bcast","from node"]`)
+	for _, c := range []*client{g, n1, n2} {
+		if p := c.read(); p != `42["msg","from node"]` {
+			t.Fatalf("Node → all: %q", p)
+		}
+	}
+	g.send(`420["join","r"]`)
+	if p := g.read(); p != `430["ok"]` {
+		t.Fatalf("join: %q", p)
+	}
+	n2.send(`42["toroom","r","to r"]`)
+	if p := g.read(); p != `42["msg","to r"]` {
+		t.Fatalf("Node → room on Go: %q", p)
+	}
+	n1.none()
+	n2.none()
+	n2.send(`42["others","not n2"]`)
+	for _, c := range []*client{g, n1} {
+		if p := c.read(); p != `42["msg","not n2"]` {
+			t.Fatalf("Node → others: %q", p)
+		}
+	}
+	n2.none()
+	g.send(`42["bin"]`)
+	for _, c := range []*client{n1, n2} {
+		if p := c.read(); p != `451-["msg",{"_placeholder":true,"num":0}]` {
+			t.Fatalf("Go binary on Node: %q", p)
+		}
+		if p := c.read(); p != "bin:\x01\x02\x03" {
+			t.Fatalf("attachment on Node: %q", p)
 		}
 	}
 }
