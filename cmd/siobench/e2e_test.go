@@ -501,9 +501,13 @@ func TestServe(t *testing.T) {
 			if m == "" {
 				t.Fatalf("no URL in %q", line)
 			}
-			r, _ := runJSON(t, append([]string{"echo", "-c", "5", "--url", m}, short...)...)
-			if r.Ops.Completed == 0 || len(r.Errors) != 0 {
-				t.Errorf("echo against serve %v: %+v", mode, r)
+			// The URL printed, and the same with the Socket.IO path (the
+			// main namespace there, not a namespace "/socket.io").
+			for _, u := range []string{m, m + "/socket.io/"} {
+				r, _ := runJSON(t, append([]string{"echo", "-c", "5", "--url", u}, short...)...)
+				if r.Ops.Completed == 0 || len(r.Errors) != 0 {
+					t.Errorf("echo against serve %v at %s: %+v", mode, u, r)
+				}
 			}
 			_ = cmd.Process.Signal(os.Interrupt)
 			if err := cmd.Wait(); err != nil {

@@ -101,7 +101,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "siobench serve:", err)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "siobench serve: bench app on %s%s (pid %d)\n", b.url, *path, os.Getpid())
+	fmt.Fprintf(stdout, "siobench serve: bench app on %s (Socket.IO path %s, pid %d); load it with: siobench echo --url %s\n", b.url, *path, os.Getpid(), b.url)
 	if *probes > 0 {
 		period := *ping
 		if period <= 0 {
@@ -151,7 +151,7 @@ func serveNetHTTP(addr, path string, workers int, ping time.Duration, stdout, st
 	hs := &http.Server{Handler: mux, ConnContext: eio.ConnContext}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "siobench serve: bench app on http://%s%s via net/http (pid %d)\n", ln.Addr(), path, os.Getpid())
+	fmt.Fprintf(stdout, "siobench serve: bench app on http://%s via net/http (Socket.IO path %s, pid %d); load it with: siobench echo --url http://%s\n", ln.Addr(), path, os.Getpid(), ln.Addr())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	select {

@@ -256,7 +256,12 @@ func parseURL(raw, path, nsp string) (target, error) {
 		return target{}, configErr("--url %q has no host", raw)
 	}
 	t := target{host: u.Host, path: path, query: u.RawQuery, nsp: "/"}
-	if p := strings.TrimSuffix(u.Path, "/"); p != "" {
+	switch p := strings.TrimSuffix(u.Path, "/"); {
+	case p == "":
+	case p == strings.TrimSuffix(path, "/"):
+		// The URL names the Socket.IO endpoint itself (what a server
+		// prints): the main namespace there, not a namespace of that name.
+	default:
 		t.nsp = p
 	}
 	if nsp != "" {
