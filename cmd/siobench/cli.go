@@ -189,6 +189,22 @@ func (o *options) finish(set map[string]bool) error {
 	} else if o.scenFile != "" {
 		return fmt.Errorf("--scenario is for the custom scenario")
 	}
+	// A value given on the command line is taken as given: 0 is not a
+	// request for the default.
+	for _, b := range []struct {
+		name string
+		bad  bool
+	}{
+		{"--conns", (set["c"] || set["conns"]) && c.Conns < 1},
+		{"--duration", set["duration"] && c.Duration <= 0},
+		{"--loops", set["loops"] && c.Loops < 1},
+		{"--rooms", set["rooms"] && c.Rooms < 1},
+		{"--payload", set["payload"] && c.Payload < 1},
+	} {
+		if b.bad {
+			return fmt.Errorf("%s must be at least 1", b.name)
+		}
+	}
 	if c.Conns < 0 || c.Procs < 1 || c.DialConcurrency < 1 || c.Payload < 0 || c.InFlight < 1 {
 		return fmt.Errorf("--conns, --procs, --dial-concurrency, --inflight and --payload must be positive")
 	}

@@ -462,6 +462,12 @@ func TestBadFlags(t *testing.T) {
 		{"echo", "-c", "30000"},
 		{"rooms", "-c", "7", "--rooms", "2"},
 		{"echo", "extra"},
+		{"echo", "-c", "0"},
+		{"echo", "--conns", "-3"},
+		{"echo", "--duration", "0s"},
+		{"echo", "--loops", "0"},
+		{"rooms", "--rooms", "0"},
+		{"echo", "--payload", "0"},
 	} {
 		var out, errb bytes.Buffer
 		if code := cli(args, &out, &errb); code != exitUsage {
