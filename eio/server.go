@@ -238,8 +238,12 @@ func (s *Server) appendOpen(dst []byte, sid string, websocket bool) []byte {
 }
 
 // lingerFor is how long a polling session closed by the client's close
-// packet is remembered (see lingerLocked).
-const lingerFor = 100 * time.Millisecond
+// packet is remembered (see lingerLocked). Only a GET that reached the
+// server before the close gets an answer from it, so the length changes
+// no answer, only how late such a GET may be applied: 100 ms was passed
+// on a loaded CI machine (race detector, parallel tests), and a closed
+// session costs little for a second.
+const lingerFor = time.Second
 
 // lingerLocked remembers ss, about to be closed by a close packet in a
 // POST while no GET was held, for lingerFor. The GET and the POST of one
