@@ -343,6 +343,14 @@ func (c *netWSConn) Close(code ws.StatusCode) {
 	}
 	c.closed = true
 	_, _ = c.nc.Write(wsframe.AppendClose(nil, code, ""))
+	// A lingering close: half-close, and let the reader goroutine drain
+	// what the peer still sends until it closes (or a second passes), so
+	// that unread input does not turn the close into a reset that loses
+	// the frames just written.
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
+		_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
+		return
+	}
 	c.nc.Close()
 }
 

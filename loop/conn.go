@@ -415,7 +415,11 @@ const lingerTimeout = time.Second
 // instead of 413). It reports false when the connection must be closed
 // now: not such a case, or output still queued in gnet.
 func (c *conn) lingerClose() bool {
-	if c.state != stHTTP || !(c.rstop || c.skip > 0) || c.gc.OutboundBuffered() > 0 {
+	// A refused HTTP request whose body may still be coming, or a
+	// WebSocket the server closes (the peer may still be sending: a close
+	// with unread input is a reset, which can lose the frames just sent).
+	refused := c.state == stHTTP && (c.rstop || c.skip > 0)
+	if !refused && c.state != stWS || c.gc.OutboundBuffered() > 0 {
 		return false
 	}
 	fd := c.gc.Fd()
