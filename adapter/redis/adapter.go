@@ -153,12 +153,24 @@ func (a *Adapter) receiveLoop() {
 		if room = strings.TrimSuffix(room, "#"); room != "" && a.RoomSize(room) == 0 {
 			continue // a room nobody here is in: not even decoded
 		}
-		b, err := ParseBroadcast([]byte(m.Payload))
-		if err != nil || b.UID == a.uid || b.Nsp != a.nsp.Name() {
-			continue
-		}
-		a.deliver(b)
+		a.receive(m.Payload)
 	}
+}
+
+// receive handles one message; a panic on the way (the codec, or an
+// outgoing-packet hook of the application run by the local fan-out) is
+// reported like any other and costs this message only.
+func (a *Adapter) receive(payload string) {
+	defer func() {
+		if v := recover(); v != nil {
+			a.nsp.Server().Engine().ReportPanic(v, nil)
+		}
+	}()
+	b, err := ParseBroadcast([]byte(payload))
+	if err != nil || b.UID == a.uid || b.Nsp != a.nsp.Name() {
+		return
+	}
+	a.deliver(b)
 }
 
 // deliver broadcasts a message from another node to the local sockets.
