@@ -70,8 +70,16 @@ func payload(n int) string { return strings.Repeat("x", n) }
 
 // BenchmarkRelayEcho: one "echo" event in, one out — the raw-relay path
 // (arguments re-emitted as raw JSON, no decode, no encode).
-func BenchmarkRelayEcho(b *testing.B) {
-	srv := benchapp.New(nil)
+func BenchmarkRelayEcho(b *testing.B) { benchRelayEcho(b, nil) }
+
+// BenchmarkRelayEchoFloodControl: BenchmarkRelayEcho with Options.EventRate
+// on (a rate the benchmark never reaches: every event takes a token).
+func BenchmarkRelayEchoFloodControl(b *testing.B) {
+	benchRelayEcho(b, &sio.Options{EventRate: 1e12})
+}
+
+func benchRelayEcho(b *testing.B, o *sio.Options) {
+	srv := benchapp.New(o)
 	defer srv.Close()
 	c := connect(b, srv)
 	msg := []byte(`42["echo","` + payload(100) + `"]`)
@@ -80,22 +88,6 @@ func BenchmarkRelayEcho(b *testing.B) {
 	b.SetBytes(int64(len(msg)))
 	for b.Loop() {
 		copy(in, msg) // the server may modify its input buffer
-		c.h.OnMessage(c, false, in)
-	}
-}
-
-// BenchmarkRelayEchoFloodControl: BenchmarkRelayEcho with Options.EventRate
-// on (a rate the benchmark never reaches: every event takes a token).
-func BenchmarkRelayEchoFloodControl(b *testing.B) {
-	srv := benchapp.New(&sio.Options{EventRate: 1e12})
-	defer srv.Close()
-	c := connect(b, srv)
-	msg := []byte(`42["echo","` + payload(100) + `"]`)
-	in := make([]byte, len(msg))
-	b.ReportAllocs()
-	b.SetBytes(int64(len(msg)))
-	for b.Loop() {
-		copy(in, msg)
 		c.h.OnMessage(c, false, in)
 	}
 }

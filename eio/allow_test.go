@@ -2,13 +2,11 @@ package eio_test
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/sioloop/sioloop/eio"
-	"github.com/sioloop/sioloop/loop"
 )
 
 // AllowRequestAsync decides 50 ms later on a goroutine of its own, by the
@@ -39,21 +36,7 @@ func TestAllowRequestAsync(t *testing.T) {
 				}})
 			defer es.Close()
 			es.OnConnection(func(s *eio.Session) { _ = s.Send([]byte("hello"), false) })
-			var addr string
-			if mode == "net/http" {
-				hs := httptest.NewServer(es)
-				defer hs.Close()
-				addr = strings.TrimPrefix(hs.URL, "http://")
-			} else {
-				ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: "/engine.io/", Server: es}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				go func() { _ = ls.Serve() }()
-				<-ls.Ready()
-				defer func() { _ = ls.Shutdown(context.Background()) }()
-				addr = ls.Addr().String()
-			}
+			addr := serveIn(t, mode, es)
 			get := func(query string) (int, string, time.Duration) {
 				req, _ := http.NewRequest("GET", "http://"+addr+"/engine.io/?EIO=4&transport=polling"+query, nil)
 				req.Header.Set("X-Check", "1")

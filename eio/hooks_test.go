@@ -34,21 +34,7 @@ func TestHeaderHooks(t *testing.T) {
 					return []eio.HeaderField{{Name: "X-Method", Value: string(r.Method)}}
 				},
 			})
-			var addr string
-			if mode == "net/http" {
-				hs := httptest.NewServer(es)
-				defer hs.Close()
-				addr = strings.TrimPrefix(hs.URL, "http://")
-			} else {
-				ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: "/engine.io/", Server: es}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				go func() { _ = ls.Serve() }()
-				<-ls.Ready()
-				defer func() { _ = ls.Shutdown(context.Background()) }()
-				addr = ls.Addr().String()
-			}
+			addr := serveIn(t, mode, es)
 			base := "http://" + addr + "/engine.io/?EIO=4&transport=polling"
 			check := func(what string, resp *http.Response, cookie bool, method string) {
 				t.Helper()
@@ -126,13 +112,7 @@ func TestUpgradeHook(t *testing.T) {
 	hs := httptest.NewServer(es)
 	defer hs.Close()
 	base := hs.URL + "/engine.io/?EIO=4&transport=polling"
-	resp, err := http.Get(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	sid := strings.SplitN(strings.TrimPrefix(string(body), `0{"sid":"`), `"`, 2)[0]
+	sid := pollHandshake(t, base)
 	c, err := net.Dial("tcp", strings.TrimPrefix(hs.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -172,17 +152,11 @@ func TestOpenCloseHooks(t *testing.T) {
 	hs := httptest.NewServer(es)
 	defer hs.Close()
 	base := hs.URL + "/engine.io/?EIO=4&transport=polling"
-	resp, err := http.Get(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	sid := strings.SplitN(strings.TrimPrefix(string(body), `0{"sid":"`), `"`, 2)[0]
+	sid := pollHandshake(t, base)
 	if got := <-opened; got != sid {
 		t.Fatalf("Open saw %q, want %q", got, sid)
 	}
-	resp, err = http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("1"))
+	resp, err := http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,4 +169,36 @@ func TestOpenCloseHooks(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no Close hook call")
 	}
+}
+
+// serveIn serves es at /engine.io/ in mode ("loop": an event loop of
+// package loop; "net/http": httptest) until the test ends, and returns
+// its address.
+func serveIn(t *testing.T, mode string, es *eio.Server) string {
+	t.Helper()
+	if mode == "net/http" {
+		hs := httptest.NewServer(es)
+		t.Cleanup(hs.Close)
+		return strings.TrimPrefix(hs.URL, "http://")
+	}
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: "/engine.io/", Server: es}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ls.Serve() }()
+	<-ls.Ready()
+	t.Cleanup(func() { _ = ls.Shutdown(context.Background()) })
+	return ls.Addr().String()
+}
+
+// pollHandshake opens a polling session at base and returns its sid.
+func pollHandshake(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return strings.SplitN(strings.TrimPrefix(string(body), `0{"sid":"`), `"`, 2)[0]
 }

@@ -1,9 +1,6 @@
 package redis
 
-import (
-	"bytes"
-	"errors"
-)
+import "errors"
 
 // Broadcast is one broadcast as the Node.js redis adapter publishes it:
 // msgpack [uid, {type:2, data:[event, ...args], nsp}, {rooms, except,
@@ -81,85 +78,80 @@ func ParseBroadcast(m []byte) (*Broadcast, error) {
 	if b.UID, m, err = readStr(m); err != nil {
 		return nil, errBroadcast
 	}
-	// The packet.
-	if n, m, err = mapLen(m); err != nil {
-		return nil, errBroadcast
-	}
-	for i := 0; i < n; i++ {
-		var k string
-		if k, m, err = readStr(m); err != nil {
-			return nil, errBroadcast
-		}
+	m, err = mapEach(m, func(k string, v []byte) ([]byte, error) { // the packet
 		switch k {
 		case "data":
-			if b.Data, m, err = AppendJSON(nil, m, &b.Attachments); err != nil {
-				return nil, err
-			}
+			var err error
+			b.Data, v, err = AppendJSON(nil, v, &b.Attachments)
+			return v, err
 		case "nsp":
-			if b.Nsp, m, err = readStr(m); err != nil {
-				return nil, errBroadcast
-			}
+			var err error
+			b.Nsp, v, err = readStr(v)
+			return v, err
 		case "type":
-			var t []byte
-			if t, m, err = AppendJSON(nil, m, new([][]byte)); err != nil || string(t) != "2" {
-				return nil, errBroadcast
+			t, v, err := AppendJSON(nil, v, new([][]byte))
+			if err == nil && string(t) != "2" {
+				err = errBroadcast
 			}
-		default:
-			if _, m, err = AppendJSON(nil, m, new([][]byte)); err != nil {
-				return nil, err
-			}
+			return v, err
 		}
-	}
-	if len(b.Data) == 0 || b.Data[0] != '[' {
+		return skip(v)
+	})
+	if err != nil || len(b.Data) == 0 || b.Data[0] != '[' {
 		return nil, errBroadcast
 	}
-	// The options.
-	if n, m, err = mapLen(m); err != nil {
+	_, err = mapEach(m, func(k string, v []byte) ([]byte, error) { // the options
+		var err error
+		switch k {
+		case "rooms":
+			b.Rooms, v, err = readStrings(v)
+			return v, err
+		case "except":
+			b.Except, v, err = readStrings(v)
+			return v, err
+		case "flags":
+			return mapEach(v, func(name string, v []byte) ([]byte, error) {
+				val, v, err := AppendJSON(nil, v, new([][]byte))
+				switch on := string(val) == "true"; name {
+				case "volatile":
+					b.Volatile = on
+				case "compress":
+					b.Compress = &on
+				}
+				return v, err
+			})
+		}
+		return skip(v)
+	})
+	if err != nil {
 		return nil, errBroadcast
+	}
+	return b, nil
+}
+
+// mapEach calls fn with each key of the msgpack map at the start of m and
+// what follows the key; fn consumes the value and returns what follows it.
+func mapEach(m []byte, fn func(key string, v []byte) ([]byte, error)) ([]byte, error) {
+	n, m, err := mapLen(m)
+	if err != nil {
+		return nil, err
 	}
 	for i := 0; i < n; i++ {
 		var k string
 		if k, m, err = readStr(m); err != nil {
-			return nil, errBroadcast
+			return nil, err
 		}
-		switch k {
-		case "rooms":
-			if b.Rooms, m, err = readStrings(m); err != nil {
-				return nil, err
-			}
-		case "except":
-			if b.Except, m, err = readStrings(m); err != nil {
-				return nil, err
-			}
-		case "flags":
-			var fl int
-			if fl, m, err = mapLen(m); err != nil {
-				return nil, errBroadcast
-			}
-			for j := 0; j < fl; j++ {
-				var name string
-				if name, m, err = readStr(m); err != nil {
-					return nil, errBroadcast
-				}
-				var v []byte
-				if v, m, err = AppendJSON(nil, m, new([][]byte)); err != nil {
-					return nil, err
-				}
-				switch name {
-				case "volatile":
-					b.Volatile = bytes.Equal(v, []byte("true"))
-				case "compress":
-					c := bytes.Equal(v, []byte("true"))
-					b.Compress = &c
-				}
-			}
-		default:
-			if _, m, err = AppendJSON(nil, m, new([][]byte)); err != nil {
-				return nil, err
-			}
+		if m, err = fn(k, m); err != nil {
+			return nil, err
 		}
 	}
-	return b, nil
+	return m, nil
+}
+
+// skip passes over one value.
+func skip(m []byte) ([]byte, error) {
+	_, rest, err := AppendJSON(nil, m, new([][]byte))
+	return rest, err
 }
 
 func arrayLen(m []byte) (int, []byte, error) {
