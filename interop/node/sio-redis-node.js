@@ -8,6 +8,18 @@
 // "join" (room, ack) → socket.join(room), ack("ok"); "toroom" (room, msg) →
 // io.to(room).emit("msg", msg); "others" (args) → socket.broadcast.emit("msg",
 // ...args).
+//
+// The cluster operations (the same events as the Go node of
+// adapter/redis/cluster_test.go): each socket's data is {name} from its
+// handshake query and it joins "n:<name>"; "count" acks the server count;
+// "fetch" (room?) acks the names of the sockets of every node (sorted);
+// "sjoin"/"sleave" (target, room) and "skick" (target) act on the sockets
+// of room target on every node; "remote" (target) fetches them and uses the
+// RemoteSocket's emit and join; "sse" (arg) server-side emits "hello",
+// answered on every other node by io.local.emit("got", arg); "sseack" (arg)
+// acks the answers of every other node to "ping" ("pong-<arg>");
+// "ackall" (room?) broadcasts "q" with a 3 s timeout and acks the sorted
+// answers, or "timeout".
 "use strict";
 
 const http = require("http");
@@ -22,7 +34,30 @@ async function main() {
   await Promise.all([pub.connect(), sub.connect()]);
   const httpServer = http.createServer();
   const io = new Server(httpServer, { adapter: createAdapter(pub, sub, { key }) });
+  const names = (sockets) => sockets.map((s) => s.data.name).sort();
+  io.on("hello", (arg) => io.local.emit("got", arg));
+  io.on("ping", (arg, cb) => cb("pong-" + arg));
   io.on("connection", (socket) => {
+    socket.data = { name: socket.handshake.query.name };
+    socket.join("n:" + socket.data.name);
+    socket.on("count", async (ack) => ack(await io.of("/").adapter.serverCount()));
+    socket.on("fetch", async (room, ack) => {
+      if (typeof room === "function") [ack, room] = [room, undefined];
+      ack(names(await (room ? io.in(room) : io).fetchSockets()));
+    });
+    socket.on("sjoin", (target, room, ack) => { io.in(target).socketsJoin(room); ack("ok"); });
+    socket.on("sleave", (target, room, ack) => { io.in(target).socketsLeave(room); ack("ok"); });
+    socket.on("skick", (target, ack) => { io.in(target).disconnectSockets(); ack("ok"); });
+    socket.on("remote", async (target, ack) => {
+      for (const s of await io.in(target).fetchSockets()) { s.emit("msg", "direct"); s.join("rj"); }
+      ack("ok");
+    });
+    socket.on("sse", (arg) => io.serverSideEmit("hello", arg));
+    socket.on("sseack", async (arg, ack) => ack(await io.serverSideEmitWithAck("ping", arg)));
+    socket.on("ackall", (room, ack) => {
+      if (typeof room === "function") [ack, room] = [room, undefined];
+      (room ? io.to(room) : io).timeout(3000).emit("q", (err, res) => ack(err ? "timeout" : res.sort()));
+    });
     socket.on("bcast", (...args) => io.emit("msg", ...args));
     socket.on("others", (...args) => socket.broadcast.emit("msg", ...args));
     socket.on("join", (room, ack) => { socket.join(room); ack("ok"); });
