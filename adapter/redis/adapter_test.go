@@ -42,7 +42,14 @@ func redisClient(t *testing.T) goredis.UniversalClient {
 // "join" [room] joins one, "others" broadcasts to all but the sender.
 func node(t *testing.T, key string) string {
 	t.Helper()
-	srv := sio.NewServer(&sio.Options{Adapter: redis.New(redisClient(t), &redis.Options{Key: key})})
+	addr, _ := nodeWith(t, redis.New(redisClient(t), &redis.Options{Key: key}))
+	return addr
+}
+
+// nodeWith starts the node of node on an adapter of its own.
+func nodeWith(t *testing.T, adapter func(*sio.Namespace) sio.Adapter) (string, *sio.Server) {
+	t.Helper()
+	srv := sio.NewServer(&sio.Options{Adapter: adapter})
 	srv.OnConnection(func(s *sio.Socket) {
 		s.On("bcast", func(e *sio.Event) { _ = srv.Emit("msg", &e.Args) })
 		s.On("others", func(e *sio.Event) { _ = s.Broadcast().Emit("msg", &e.Args) })
@@ -62,7 +69,7 @@ func node(t *testing.T, key string) string {
 	go func() { done <- srv.ListenAndServe("127.0.0.1:0", nil) }()
 	<-srv.Ready()
 	t.Cleanup(func() { _ = srv.Shutdown(t.Context()); <-done })
-	return srv.Addr().String()
+	return srv.Addr().String(), srv
 }
 
 type client struct {
@@ -118,6 +125,25 @@ func (c *client) read() string {
 			continue
 		}
 		return string(p)
+	}
+}
+
+// tryRead returns the next text message if one comes within d (pings
+// answered).
+func (c *client) tryRead(d time.Duration) (string, bool) {
+	for {
+		_ = c.c.SetReadDeadline(time.Now().Add(d))
+		h, err := ws.ReadHeader(c.br)
+		if err != nil {
+			return "", false
+		}
+		p := make([]byte, h.Length)
+		io.ReadFull(c.br, p)
+		if string(p) == "2" {
+			c.send("3")
+			continue
+		}
+		return string(p), true
 	}
 }
 
