@@ -210,9 +210,10 @@ func (c *ackCollector) OnTimer(*timer.Node) {
 }
 
 // ServerSideEvent is an event sent by another node with ServerSideEmit.
-// Its arguments are JSON (binary travels as {"type":"Buffer","data":[…]},
-// as between Node.js nodes); valid until the handler returns unless
-// Cloned.
+// Binary arguments are attachments (Bytes) with the sharded Redis adapter,
+// and {"type":"Buffer","data":[…]} objects with the classic one, which
+// sends server-side events as JSON (as between Node.js nodes). Valid until
+// the handler returns unless Cloned.
 type ServerSideEvent struct {
 	Args
 	name  string
@@ -256,9 +257,10 @@ func (n *Namespace) OnServerSideEmit(event string, h func(e *ServerSideEvent)) {
 }
 
 // DeliverServerSideEmit runs the OnServerSideEmit handlers for data, the
-// JSON [event, ...args] another node sent (for adapters). ack, when not
-// nil, sends the first answer back (raw JSON).
-func (n *Namespace) DeliverServerSideEmit(data []byte, ack func(res []byte)) error {
+// JSON [event, ...args] another node sent, whose placeholders refer to
+// atts (for adapters). ack, when not nil, sends the first answer back
+// (raw JSON).
+func (n *Namespace) DeliverServerSideEmit(data []byte, atts [][]byte, ack func(res []byte)) error {
 	name, err := parser.EventName(data)
 	if err != nil {
 		return errServerSideData
@@ -270,7 +272,7 @@ func (n *Namespace) DeliverServerSideEmit(data []byte, ack func(res []byte)) err
 		return nil
 	}
 	e := &ServerSideEvent{name: string(name), ack: ack}
-	if err := e.Args.Fill(data, 1, nil); err != nil {
+	if err := e.Args.Fill(data, 1, atts); err != nil {
 		return errServerSideData
 	}
 	for _, h := range hs {

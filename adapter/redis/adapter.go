@@ -3,10 +3,10 @@ package redis
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,46 +20,68 @@ import (
 
 // Options configures the adapter.
 type Options struct {
-	// Key prefixes the channels (default "socket.io", as the Node adapter).
+	// Key prefixes the channels (default "socket.io", as the Node
+	// adapters: their key and channelPrefix options).
 	Key string
 	// RequestsTimeout bounds how long FetchSockets and ServerSideEmit with
-	// acks wait for the other nodes (default 5 s, as the Node adapter).
+	// acks wait for the other nodes (default 5 s, as the Node adapters).
 	RequestsTimeout time.Duration
-	// PublishOnSpecificResponseChannel answers a request on the asking
-	// node's own channel (K-response#<nsp>#<uid>#) instead of the common
-	// one; the Node adapter's option of the same name. Every node of a
-	// cluster must agree.
+	// PublishOnSpecificResponseChannel (classic adapter only) answers a
+	// request on the asking node's own channel (K-response#<nsp>#<uid>#)
+	// instead of the common one, as the Node option of that name. Every
+	// node of a cluster must agree. The sharded adapter always does.
 	PublishOnSpecificResponseChannel bool
 	// PublishQueue bounds the messages waiting to be published (default
-	// 4096): nothing waits for Redis; past the bound a message is dropped
-	// and counted (Dropped), and OnError is told.
+	// 4096): nothing waits for Redis; past the bound a message is dropped,
+	// counted (Dropped) and reported (OnError).
 	PublishQueue int
-	// OnError, when set, is told what could not be published or decoded
-	// (rate-limited to one call per second per kind by the caller's own
-	// means if needed). It runs on the adapter's goroutines: keep it short.
+	// OnError, when set, is told of every message that could not be
+	// published. It runs on the adapter's goroutines: keep it short.
 	OnError func(err error)
 }
 
-// Adapter is the classic Redis adapter for one namespace, wire-compatible
-// with @socket.io/redis-adapter 8.3 (createAdapter), so Go and Node.js
+// Subscription modes of the sharded adapter (the Node option
+// subscriptionMode).
+const (
+	// Dynamic (the default): besides the namespace's channel, one channel
+	// per public room (not a socket's own room) with sockets on this node;
+	// a broadcast to exactly one such room goes to that room's channel
+	// only, so nodes without its sockets never see it.
+	Dynamic = "dynamic"
+	// DynamicPrivate: as Dynamic, for sockets' own rooms too.
+	DynamicPrivate = "dynamic-private"
+	// Static: two channels per namespace, every node sees every broadcast.
+	Static = "static"
+)
+
+// ShardedOptions configures the sharded adapter.
+type ShardedOptions struct {
+	Options
+	// SubscriptionMode is Dynamic (default), DynamicPrivate or Static.
+	SubscriptionMode string
+}
+
+// Adapter is a Redis adapter for one namespace, wire-compatible with
+// @socket.io/redis-adapter 8.3: the classic one (New: createAdapter,
+// PUBLISH/PSUBSCRIBE) or the sharded one (NewSharded:
+// createShardedAdapter, Redis 7 SPUBLISH/SSUBSCRIBE), so Go and Node.js
 // nodes serve one cluster. Rooms are kept in memory as by
-// sio.MemoryAdapter; broadcasts go to the other nodes as msgpack on
-// K#<nsp># (K#<nsp>#<room># for one room), requests as JSON (msgpack for
-// broadcasts with acks) on K-request#<nsp>#, answers on K-response#<nsp>#.
+// sio.MemoryAdapter; broadcasts and requests go to the other nodes.
 //
 // Nothing on an event loop waits for Redis: messages go through a bounded
-// queue to one publishing goroutine, and are handled as they arrive on one
-// receiving goroutine. Redis pub/sub delivers at most once: what is
-// published while a connection is down is lost (counted when the publish
-// fails here; a node that was disconnected misses what others sent).
+// queue to one publishing goroutine (in order), and are handled as they
+// arrive on one receiving goroutine. Redis pub/sub delivers at most once:
+// what is published while a connection is down is lost (counted when the
+// publish fails here; a node that was disconnected misses what the others
+// sent meanwhile). Operations applied to the sockets of every node
+// (SocketsJoin, DisconnectSockets, ...) are applied here at once and sent
+// to the others.
 type Adapter struct {
 	*sio.MemoryAdapter
 	nsp  *sio.Namespace
 	c    goredis.UniversalClient
-	uid  string
 	opts Options
-
-	bcastCh, reqCh, resCh, specCh string
+	w    wire
 
 	pub      chan published
 	dropped  atomic.Int64
@@ -81,7 +103,7 @@ type published struct {
 // request is a request of this node waiting for answers.
 type request struct {
 	kind    int
-	want    int // answers expected (fetch: nodes, self counted)
+	want    int // answers expected from the other nodes
 	got     int
 	sockets []*sio.RemoteSocket
 	answers []*sio.Args
@@ -91,8 +113,36 @@ type request struct {
 	timer   *time.Timer
 }
 
-// New returns the constructor of sio.Options.Adapter for a cluster on c.
+// New returns the constructor of sio.Options.Adapter for a cluster on c
+// with the classic adapter's protocol.
 func New(c goredis.UniversalClient, o *Options) func(nsp *sio.Namespace) sio.Adapter {
+	opts := withDefaults(o)
+	return func(nsp *sio.Namespace) sio.Adapter {
+		return start(nsp, c, opts, newClassic(nsp.Name(), opts))
+	}
+}
+
+// NewSharded returns the constructor of sio.Options.Adapter for a cluster
+// on c with the sharded adapter's protocol (Redis 7 or later).
+func NewSharded(c goredis.UniversalClient, o *ShardedOptions) func(nsp *sio.Namespace) sio.Adapter {
+	var so ShardedOptions
+	if o != nil {
+		so = *o
+	}
+	opts := withDefaults(&so.Options)
+	switch so.SubscriptionMode {
+	case "":
+		so.SubscriptionMode = Dynamic
+	case Dynamic, DynamicPrivate, Static:
+	default:
+		panic("redis: unknown SubscriptionMode " + so.SubscriptionMode)
+	}
+	return func(nsp *sio.Namespace) sio.Adapter {
+		return start(nsp, c, opts, newSharded(nsp.Name(), opts.Key, so.SubscriptionMode))
+	}
+}
+
+func withDefaults(o *Options) Options {
 	opts := Options{}
 	if o != nil {
 		opts = *o
@@ -106,35 +156,32 @@ func New(c goredis.UniversalClient, o *Options) func(nsp *sio.Namespace) sio.Ada
 	if opts.RequestsTimeout <= 0 {
 		opts.RequestsTimeout = 5 * time.Second
 	}
-	return func(nsp *sio.Namespace) sio.Adapter {
-		ctx, cancel := context.WithCancel(context.Background())
-		a := &Adapter{
-			MemoryAdapter: sio.NewMemoryAdapter(nsp),
-			nsp:           nsp,
-			c:             c,
-			uid:           newUID(),
-			opts:          opts,
-			pub:           make(chan published, opts.PublishQueue),
-			ctx:           ctx,
-			cancel:        cancel,
-			requests:      make(map[string]*request),
-		}
-		k, n := opts.Key, nsp.Name()
-		a.bcastCh = k + "#" + n + "#"
-		a.reqCh = k + "-request#" + n + "#"
-		a.resCh = k + "-response#" + n + "#"
-		a.specCh = a.resCh + a.uid + "#"
-		a.ps = c.PSubscribe(ctx, a.bcastCh+"*")
-		_ = a.ps.Subscribe(ctx, a.reqCh, a.resCh, a.specCh)
-		a.done.Add(2)
-		go a.publishLoop()
-		go a.receiveLoop()
-		return a
-	}
+	return opts
 }
 
-// newUID is a random id of 6 characters of [A-Za-z0-9], as the Node
-// adapter's uid2(6) (node ids and request ids).
+func start(nsp *sio.Namespace, c goredis.UniversalClient, opts Options, w wire) *Adapter {
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Adapter{
+		MemoryAdapter: sio.NewMemoryAdapter(nsp),
+		nsp:           nsp,
+		c:             c,
+		opts:          opts,
+		w:             w,
+		pub:           make(chan published, opts.PublishQueue),
+		ctx:           ctx,
+		cancel:        cancel,
+		requests:      make(map[string]*request),
+	}
+	a.ps = w.subscribe(ctx, c)
+	w.watchRooms(a)
+	a.done.Add(2)
+	go a.publishLoop()
+	go a.receiveLoop()
+	return a
+}
+
+// newUID is a random id of 6 characters of [A-Za-z0-9], as the classic
+// Node adapter's uid2(6) (node ids and request ids).
 func newUID() string {
 	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	var b [6]byte
@@ -145,30 +192,41 @@ func newUID() string {
 	return string(b[:])
 }
 
+// newHexID is 16 hexadecimal digits, as the cluster adapter's randomId().
+func newHexID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // UID is this node's id in the cluster.
-func (a *Adapter) UID() string { return a.uid }
+func (a *Adapter) UID() string { return a.w.uid() }
 
 // Dropped is how many messages (broadcasts, requests, answers) were not
 // published: queue full, Redis failing, or not encodable.
 func (a *Adapter) Dropped() int64 { return a.dropped.Load() }
 
-// RequestTimeouts is how many requests of this node ended at their timeout
-// with answers missing.
+// RequestTimeouts is how many requests of this node ended at their
+// timeout with answers missing.
 func (a *Adapter) RequestTimeouts() int64 { return a.timeouts.Load() }
 
-func (a *Adapter) report(err error) {
+func (a *Adapter) fail(err error) {
+	a.dropped.Add(1)
 	if a.opts.OnError != nil {
 		a.opts.OnError(err)
 	}
 }
 
-// publish queues msg for channel; it never waits.
-func (a *Adapter) publish(channel string, msg []byte) {
+// send queues an encoded message; it never waits.
+func (a *Adapter) send(channel string, msg []byte, err error) {
+	if err != nil {
+		a.fail(fmt.Errorf("redis adapter %s: %w", a.nsp.Name(), err))
+		return
+	}
 	select {
 	case a.pub <- published{channel, msg}:
 	default:
-		a.dropped.Add(1)
-		a.report(fmt.Errorf("redis adapter %s: publish queue full (%d): message to %s dropped", a.nsp.Name(), cap(a.pub), channel))
+		a.fail(fmt.Errorf("redis adapter %s: publish queue full (%d): message to %s dropped", a.nsp.Name(), cap(a.pub), channel))
 	}
 }
 
@@ -179,34 +237,39 @@ func (a *Adapter) publishLoop() {
 		case <-a.ctx.Done():
 			return
 		case p := <-a.pub:
-			if err := a.c.Publish(a.ctx, p.channel, p.msg).Err(); err != nil && a.ctx.Err() == nil {
-				a.dropped.Add(1)
-				a.report(fmt.Errorf("redis adapter %s: publish to %s: %w", a.nsp.Name(), p.channel, err))
+			if err := a.w.publish(a.ctx, a.c, p.channel, p.msg); err != nil && a.ctx.Err() == nil {
+				a.fail(fmt.Errorf("redis adapter %s: publish to %s: %w", a.nsp.Name(), p.channel, err))
 			}
 		}
 	}
 }
 
-// publishJSON queues v, marshalled, for channel.
-func (a *Adapter) publishJSON(channel string, v any) {
-	b, err := jsonMarshal(v)
+// register keeps r under a new request id.
+func (a *Adapter) register(r *request) string {
+	id := a.w.requestID()
+	a.mu.Lock()
+	a.requests[id] = r
+	a.mu.Unlock()
+	return id
+}
+
+func (a *Adapter) forget(id string) {
+	a.mu.Lock()
+	delete(a.requests, id)
+	a.mu.Unlock()
+}
+
+// --- outgoing ---
+
+// broadcastOf describes p for the other nodes.
+func (a *Adapter) broadcastOf(p *sio.Encoded, opts *sio.BroadcastOptions) (*Broadcast, error) {
+	pk, err := parser.ParsePacket(p.Packet)
 	if err != nil {
-		a.dropped.Add(1)
-		a.report(err)
-		return
+		return nil, err
 	}
-	a.publish(channel, b)
+	return &Broadcast{UID: a.w.uid(), Nsp: a.nsp.Name(), Data: pk.Data, Attachments: p.Attachments,
+		Rooms: nonNil(opts.Rooms), Except: nonNil(opts.Except), Volatile: opts.Volatile}, nil
 }
-
-// responseChannel is where answers to a request of node uid go.
-func (a *Adapter) responseChannel(uid string) string {
-	if a.opts.PublishOnSpecificResponseChannel && uid != "" {
-		return a.resCh + uid + "#"
-	}
-	return a.resCh
-}
-
-// --- broadcasts ---
 
 // Broadcast delivers p to the local sockets and, unless opts.Local,
 // publishes it for the other nodes (encoded once).
@@ -215,65 +278,34 @@ func (a *Adapter) Broadcast(p *sio.Encoded, opts *sio.BroadcastOptions) {
 	if opts.Local {
 		return
 	}
-	b, ok := a.broadcastOf(p, opts)
-	if !ok {
+	b, err := a.broadcastOf(p, opts)
+	if err != nil {
+		a.send("", nil, err)
 		return
 	}
-	msg, err := AppendBroadcast(nil, b)
-	if err != nil {
-		a.dropped.Add(1)
-		return
-	}
-	ch := a.bcastCh
-	if len(opts.Rooms) == 1 {
-		ch += opts.Rooms[0] + "#"
-	}
-	a.publish(ch, msg)
-}
-
-// broadcastOf describes p for the other nodes.
-func (a *Adapter) broadcastOf(p *sio.Encoded, opts *sio.BroadcastOptions) (*Broadcast, bool) {
-	pk, err := parser.ParsePacket(p.Packet)
-	if err != nil {
-		a.dropped.Add(1)
-		return nil, false
-	}
-	b := &Broadcast{UID: a.uid, Nsp: a.nsp.Name(), Data: pk.Data, Attachments: p.Attachments,
-		Rooms: opts.Rooms, Except: opts.Except, Volatile: opts.Volatile}
-	if b.Rooms == nil {
-		b.Rooms = []string{}
-	}
-	return b, true
+	a.send(a.w.broadcast(b))
 }
 
 // BroadcastWithAck sends p to the matching sockets of every node and
 // reports every node's count and every answer to acks. The other nodes
 // answer with the first argument of each acknowledgement (that is all the
-// Node adapter carries).
+// Node adapters carry).
 func (a *Adapter) BroadcastWithAck(p *sio.Encoded, opts *sio.BroadcastOptions, timeout time.Duration, acks sio.AckSink) {
 	if opts.Local {
 		a.MemoryAdapter.BroadcastWithAck(p, opts, timeout, acks)
 		return
 	}
-	id := newUID()
-	if b, ok := a.broadcastOf(p, opts); ok {
+	if b, err := a.broadcastOf(p, opts); err != nil {
+		a.send("", nil, err)
+	} else {
+		id := a.register(&request{kind: opAckBroadcast, acks: acks})
 		life := timeout
 		if life <= 0 {
 			life = a.opts.RequestsTimeout
 		}
-		msg, err := AppendAckRequest(nil, b, id, timeout.Milliseconds())
-		if err == nil {
-			r := &request{kind: reqBroadcast, acks: acks}
-			a.mu.Lock()
-			a.requests[id] = r
-			a.mu.Unlock()
-			// The answers of other nodes are taken until the sender's
-			// timeout; then the request is forgotten.
-			r.timer = time.AfterFunc(life, func() { a.forget(id) })
-			a.publish(a.reqCh, msg)
-		} else {
-			a.dropped.Add(1)
-		}
+		// Answers are taken until the sender's timeout; then forgotten.
+		time.AfterFunc(life, func() { a.forget(id) })
+		a.send(a.w.ackBroadcast(b, id, timeout.Milliseconds()))
 	}
 	a.MemoryAdapter.BroadcastWithAck(p, opts, timeout, localSink{acks})
 	go func() {
@@ -291,36 +323,12 @@ type localSink struct{ sio.AckSink }
 
 func (localSink) Expect(int) {}
 
-func (a *Adapter) forget(id string) {
-	a.mu.Lock()
-	delete(a.requests, id)
-	a.mu.Unlock()
-}
-
-// --- requests ---
-
-type wireOpts struct {
-	Rooms  []string `json:"rooms"`
-	Except []string `json:"except"`
-}
-
-func wireOf(o *sio.BroadcastOptions) wireOpts {
-	w := wireOpts{Rooms: o.Rooms, Except: o.Except}
-	if w.Rooms == nil {
-		w.Rooms = []string{}
-	}
-	if w.Except == nil {
-		w.Except = []string{}
-	}
-	return w
-}
-
 // AddSockets makes the matching sockets join rooms, here at once and on
 // the other nodes through Redis.
 func (a *Adapter) AddSockets(opts *sio.BroadcastOptions, rooms []string) {
 	a.MemoryAdapter.AddSockets(opts, rooms)
 	if !opts.Local {
-		a.publishJSON(a.reqCh, map[string]any{"uid": a.uid, "type": reqRemoteJoin, "opts": wireOf(opts), "rooms": nonNil(rooms)})
+		a.send(a.w.roomsOp(opJoin, opts, nonNil(rooms), false))
 	}
 }
 
@@ -328,7 +336,7 @@ func (a *Adapter) AddSockets(opts *sio.BroadcastOptions, rooms []string) {
 func (a *Adapter) DelSockets(opts *sio.BroadcastOptions, rooms []string) {
 	a.MemoryAdapter.DelSockets(opts, rooms)
 	if !opts.Local {
-		a.publishJSON(a.reqCh, map[string]any{"uid": a.uid, "type": reqRemoteLeave, "opts": wireOf(opts), "rooms": nonNil(rooms)})
+		a.send(a.w.roomsOp(opLeave, opts, nonNil(rooms), false))
 	}
 }
 
@@ -336,7 +344,7 @@ func (a *Adapter) DelSockets(opts *sio.BroadcastOptions, rooms []string) {
 func (a *Adapter) DisconnectSockets(opts *sio.BroadcastOptions, close bool) {
 	a.MemoryAdapter.DisconnectSockets(opts, close)
 	if !opts.Local {
-		a.publishJSON(a.reqCh, map[string]any{"uid": a.uid, "type": reqRemoteDisconnect, "opts": wireOf(opts), "close": close})
+		a.send(a.w.roomsOp(opDisconnect, opts, nil, close))
 	}
 }
 
@@ -352,8 +360,10 @@ func nonNil(s []string) []string {
 var ErrTimeout = errors.New("redis adapter: timeout reached while waiting for the other nodes")
 
 // FetchSockets describes the matching sockets of every node. It waits for
-// as many answers as Redis counts subscribed nodes, at most ctx's life and
-// RequestsTimeout; on a timeout it returns what came with ErrTimeout.
+// one answer from each other node Redis counts, at most ctx's life and
+// RequestsTimeout; on a timeout it returns what came, with ErrTimeout.
+// Call it from a goroutine of your own, not from a handler on an event
+// loop: it waits for the network.
 func (a *Adapter) FetchSockets(ctx context.Context, opts *sio.BroadcastOptions) ([]*sio.RemoteSocket, error) {
 	local, _ := a.MemoryAdapter.FetchSockets(ctx, opts)
 	if opts.Local {
@@ -366,19 +376,16 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts *sio.BroadcastOptions) 
 	if n <= 1 {
 		return local, nil
 	}
-	id := newUID()
-	r := &request{kind: reqRemoteFetch, want: n, got: 1, sockets: local, done: make(chan struct{})}
-	a.mu.Lock()
-	a.requests[id] = r
-	a.mu.Unlock()
-	a.publishJSON(a.reqCh, map[string]any{"uid": a.uid, "requestId": id, "type": reqRemoteFetch, "opts": wireOf(opts)})
+	r := &request{kind: opFetch, want: n - 1, sockets: local, done: make(chan struct{})}
+	id := a.register(r)
+	a.send(a.w.fetch(opts, id))
 	tm := time.NewTimer(a.opts.RequestsTimeout)
 	defer tm.Stop()
 	select {
 	case <-r.done:
 		return r.sockets, nil
 	case <-tm.C:
-		err = fmt.Errorf("%w (fetchSockets: %d of %d nodes answered)", ErrTimeout, a.settle(id, r), n)
+		err = fmt.Errorf("%w (fetchSockets: %d of %d other nodes answered)", ErrTimeout, a.settle(id, r), n-1)
 		a.timeouts.Add(1)
 	case <-ctx.Done():
 		a.settle(id, r)
@@ -401,13 +408,13 @@ func (a *Adapter) settle(id string, r *request) int {
 // ServerSideEmit sends an event to the other nodes; with ack, it collects
 // one answer per other node, for at most RequestsTimeout.
 func (a *Adapter) ServerSideEmit(event string, args []any, ack sio.MultiAckFunc) error {
-	data, err := sio.AppendServerSideJSON(nil, append([]any{event}, args...))
-	if err != nil {
-		return err
-	}
-	raw := rawJSON(data)
+	args = append([]any{event}, args...)
 	if ack == nil {
-		a.publishJSON(a.reqCh, map[string]any{"uid": a.uid, "type": reqServerSideEmit, "data": raw})
+		ch, msg, err := a.w.serverSideEmit(args, "")
+		if err != nil {
+			return err
+		}
+		a.send(ch, msg, nil)
 		return nil
 	}
 	go func() {
@@ -420,11 +427,8 @@ func (a *Adapter) ServerSideEmit(event string, args []any, ack sio.MultiAckFunc)
 			ack(nil, nil)
 			return
 		}
-		id := newUID()
-		r := &request{kind: reqServerSideEmit, want: n, fn: ack}
-		a.mu.Lock()
-		a.requests[id] = r
-		a.mu.Unlock()
+		r := &request{kind: opServerSideEmit, want: n, fn: ack}
+		id := a.register(r)
 		r.timer = time.AfterFunc(a.opts.RequestsTimeout, func() {
 			a.mu.Lock()
 			if a.requests[id] != r {
@@ -435,24 +439,55 @@ func (a *Adapter) ServerSideEmit(event string, args []any, ack sio.MultiAckFunc)
 			res := r.answers
 			a.mu.Unlock()
 			a.timeouts.Add(1)
-			ack(res, fmt.Errorf("%w (serverSideEmit: %d of %d nodes answered)", sio.ErrAckTimeout, len(res), n))
+			ack(res, fmt.Errorf("%w (serverSideEmit: %d of %d other nodes answered)", sio.ErrAckTimeout, len(res), n))
 		})
-		a.publishJSON(a.reqCh, map[string]any{"uid": a.uid, "requestId": id, "type": reqServerSideEmit, "data": raw})
+		a.send(a.w.serverSideEmit(args, id))
 	}()
 	return nil
 }
 
-// ServerCount is the number of nodes subscribed to this namespace's
-// request channel (this one included), as Redis counts them.
-func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
-	m, err := a.c.PubSubNumSub(ctx, a.reqCh).Result()
-	if err != nil {
-		return 0, err
-	}
-	return int(m[a.reqCh]), nil
-}
+// ServerCount is the number of nodes subscribed to this namespace, this
+// one included, as Redis counts them (PUBSUB NUMSUB, or SHARDNUMSUB for
+// the sharded adapter).
+func (a *Adapter) ServerCount(ctx context.Context) (int, error) { return a.w.serverCount(ctx, a.c) }
 
-// --- receiving ---
+// --- incoming ---
+
+// Operations, as decoded from either protocol.
+const (
+	opBroadcast = iota
+	opAckBroadcast
+	opJoin
+	opLeave
+	opDisconnect
+	opFetch
+	opServerSideEmit
+	opSockets  // classic only: the ids of the sockets of rooms
+	opAllRooms // classic only
+	// answers
+	resFetch
+	resServerSideEmit
+	resClientCount
+	resAck
+	resIDs // classic: the answer to a legacy single-socket request, SOCKETS or ALL_ROOMS (never asked here)
+)
+
+// message is one decoded message of either protocol.
+type message struct {
+	op        int
+	uid       string // the sender; "" or "emitter" for emitters
+	requestID string
+	replyTo   string // the channel answers go to
+	b         Broadcast
+	opts      sio.BroadcastOptions // rooms, except (Local set: applied here only)
+	rooms     []string
+	close     bool
+	data      []byte // server-side emit: [event, ...args]; answers: the value
+	atts      [][]byte
+	sockets   []rawJSON
+	count     int
+	sid, room string // classic's legacy single-socket forms
+}
 
 func (a *Adapter) receiveLoop() {
 	defer a.done.Done()
@@ -470,137 +505,73 @@ func (a *Adapter) receive(m *goredis.Message) {
 			a.nsp.Server().Engine().ReportPanic(v, nil)
 		}
 	}()
-	switch {
-	case m.Channel == a.reqCh:
-		a.onRequest([]byte(m.Payload))
-	case m.Channel == a.resCh || m.Channel == a.specCh:
-		a.onResponse([]byte(m.Payload))
-	case strings.HasPrefix(m.Channel, a.bcastCh):
-		room := strings.TrimSuffix(m.Channel[len(a.bcastCh):], "#")
-		if room != "" && a.RoomSize(room) == 0 {
-			return // a room nobody here is in: not even decoded
-		}
-		b, err := ParseBroadcast([]byte(m.Payload))
-		if err != nil || b.UID == a.uid || b.Nsp != a.nsp.Name() {
-			return
-		}
-		a.deliver(b)
+	msg := a.w.decode(a, m.Channel, []byte(m.Payload))
+	if msg == nil || msg.uid == a.w.uid() {
+		return // malformed, not for us, or our own coming back
 	}
-}
-
-// deliver broadcasts a message from another node to the local sockets:
-// encoded once, through the same batched fan-out as a local broadcast.
-func (a *Adapter) deliver(b *Broadcast) {
-	enc := a.nsp.EncodeEvent(b.Data, b.Attachments, false)
-	a.MemoryAdapter.Broadcast(enc, &sio.BroadcastOptions{Rooms: b.Rooms, Except: b.Except, Local: true, Volatile: b.Volatile})
-	enc.Release()
-}
-
-// jsonRequest is any JSON request or response of the Node adapter.
-type jsonRequest struct {
-	UID         string    `json:"uid"`
-	RequestID   string    `json:"requestId"`
-	Type        int       `json:"type"`
-	Opts        *wireOpts `json:"opts"`
-	Rooms       []string  `json:"rooms"`
-	Close       bool      `json:"close"`
-	Data        rawJSON   `json:"data"`
-	SID         string    `json:"sid"`  // legacy single-socket forms
-	Room        string    `json:"room"` // legacy single-socket forms
-	Sockets     []rawJSON `json:"sockets"`
-	ClientCount int       `json:"clientCount"`
-}
-
-func (a *Adapter) onRequest(msg []byte) {
-	if len(msg) > 0 && msg[0] != '{' {
-		r, err := parseMsgpackRequest(msg)
-		if err != nil || r.Type != reqBroadcast {
-			return
-		}
-		a.mu.Lock()
-		_, mine := a.requests[r.RequestID]
-		a.mu.Unlock()
-		if !mine {
-			a.onAckRequest(r)
-		}
+	if msg.op >= resFetch {
+		a.onAnswer(msg)
 		return
 	}
-	var r jsonRequest
-	if jsonUnmarshal(msg, &r) != nil {
+	if msg.requestID != "" && a.mine(msg.requestID) {
 		return
 	}
-	opts := func() *sio.BroadcastOptions {
-		o := &sio.BroadcastOptions{Local: true}
-		if r.Opts != nil {
-			o.Rooms, o.Except = r.Opts.Rooms, r.Opts.Except
-		}
-		return o
-	}
-	switch r.Type {
-	case reqSockets:
-		if r.RequestID == "" || a.mine(r.RequestID) {
-			return
-		}
-		ids := []string{}
-		a.Apply(&sio.BroadcastOptions{Rooms: r.Rooms}, func(s *sio.Socket) { ids = append(ids, s.ID()) })
-		a.publishJSON(a.responseChannel(r.UID), map[string]any{"requestId": r.RequestID, "sockets": ids})
-	case reqAllRooms:
-		if r.RequestID == "" || a.mine(r.RequestID) {
-			return
-		}
-		a.publishJSON(a.responseChannel(r.UID), map[string]any{"requestId": r.RequestID, "rooms": a.allRooms()})
-	case reqRemoteJoin, reqRemoteLeave, reqRemoteDisconnect:
-		if r.UID == a.uid {
-			return // applied here when sent
-		}
-		if r.Opts == nil { // the legacy form: one socket by id, answered
-			if s := a.nsp.Socket(r.SID); s != nil {
-				switch r.Type {
-				case reqRemoteJoin:
-					s.Join(r.Room)
-				case reqRemoteLeave:
-					s.Leave(r.Room)
+	msg.opts.Local = true
+	switch msg.op {
+	case opBroadcast:
+		enc := a.nsp.EncodeEvent(msg.b.Data, msg.b.Attachments, false)
+		a.MemoryAdapter.Broadcast(enc, &sio.BroadcastOptions{Rooms: msg.b.Rooms, Except: msg.b.Except, Local: true, Volatile: msg.b.Volatile})
+		enc.Release()
+	case opAckBroadcast:
+		enc := a.nsp.EncodeEvent(msg.b.Data, msg.b.Attachments, true)
+		sink := &remoteSink{a: a, id: msg.requestID, to: msg.replyTo}
+		a.MemoryAdapter.BroadcastWithAck(enc, &sio.BroadcastOptions{Rooms: msg.b.Rooms, Except: msg.b.Except, Local: true}, 0, sink)
+		enc.Release()
+	case opJoin, opLeave, opDisconnect:
+		if msg.sid != "" { // classic's legacy form: one socket, answered
+			if s := a.nsp.Socket(msg.sid); s != nil {
+				switch msg.op {
+				case opJoin:
+					s.Join(msg.room)
+				case opLeave:
+					s.Leave(msg.room)
 				default:
-					s.Disconnect(r.Close)
+					s.Disconnect(msg.close)
 				}
-				a.publishJSON(a.responseChannel(r.UID), map[string]any{"requestId": r.RequestID})
+				a.send(a.w.answerIDs(msg.replyTo, msg.requestID, "", nil))
 			}
 			return
 		}
-		switch r.Type {
-		case reqRemoteJoin:
-			a.MemoryAdapter.AddSockets(opts(), r.Rooms)
-		case reqRemoteLeave:
-			a.MemoryAdapter.DelSockets(opts(), r.Rooms)
+		switch msg.op {
+		case opJoin:
+			a.MemoryAdapter.AddSockets(&msg.opts, msg.rooms)
+		case opLeave:
+			a.MemoryAdapter.DelSockets(&msg.opts, msg.rooms)
 		default:
-			a.MemoryAdapter.DisconnectSockets(opts(), r.Close)
+			a.MemoryAdapter.DisconnectSockets(&msg.opts, msg.close)
 		}
-	case reqRemoteFetch:
-		if r.RequestID == "" || a.mine(r.RequestID) {
-			return
-		}
-		list, _ := a.MemoryAdapter.FetchSockets(a.ctx, opts())
+	case opFetch:
+		list, _ := a.MemoryAdapter.FetchSockets(a.ctx, &msg.opts)
 		if list == nil {
 			list = []*sio.RemoteSocket{}
 		}
-		a.publishJSON(a.responseChannel(r.UID), map[string]any{"requestId": r.RequestID, "sockets": list})
-	case reqServerSideEmit:
-		if r.UID == a.uid || len(r.Data) == 0 {
-			return
-		}
+		a.send(a.w.answerFetch(msg.replyTo, msg.requestID, list))
+	case opSockets:
+		ids := []string{}
+		a.Apply(&msg.opts, func(s *sio.Socket) { ids = append(ids, s.ID()) })
+		a.send(a.w.answerIDs(msg.replyTo, msg.requestID, "sockets", ids))
+	case opAllRooms:
+		a.send(a.w.answerIDs(msg.replyTo, msg.requestID, "rooms", a.allRooms()))
+	case opServerSideEmit:
 		var ack func([]byte)
-		if id := r.RequestID; id != "" {
-			ack = func(res []byte) {
-				// Always the common channel, as the Node adapter does.
-				a.publishJSON(a.resCh, map[string]any{"type": reqServerSideEmit, "requestId": id, "data": rawJSON(res)})
-			}
+		if id, to := msg.requestID, msg.replyTo; id != "" {
+			ack = func(res []byte) { a.send(a.w.answerServerSideEmit(to, id, res)) }
 		}
-		_ = a.nsp.DeliverServerSideEmit(r.Data, ack)
+		_ = a.nsp.DeliverServerSideEmit(msg.data, msg.atts, ack)
 	}
 }
 
-// mine reports whether id is a request of this node (its own request,
-// coming back from Redis).
+// mine reports whether id is a request of this node (coming back).
 func (a *Adapter) mine(id string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -624,110 +595,62 @@ func (a *Adapter) allRooms() []string {
 	return rooms
 }
 
-// onAckRequest runs another node's broadcast with acks here: it answers
-// the number of local recipients (even 0), then each acknowledgement.
-func (a *Adapter) onAckRequest(r *msgpackRequest) {
-	b := &r.Broadcast
-	if b.Nsp != a.nsp.Name() {
-		return
-	}
-	enc := a.nsp.EncodeEvent(b.Data, b.Attachments, true)
-	sink := &remoteSink{a: a, id: r.RequestID, ch: a.responseChannel(r.UID)}
-	a.MemoryAdapter.BroadcastWithAck(enc, &sio.BroadcastOptions{Rooms: b.Rooms, Except: b.Except, Local: true}, 0, sink)
-	enc.Release()
-}
-
 // remoteSink answers another node's broadcast with acks.
 type remoteSink struct {
-	a  *Adapter
-	id string
-	ch string
+	a      *Adapter
+	id, to string
 }
 
 func (s *remoteSink) Expect(int) {}
 
-func (s *remoteSink) ClientCount(n int) {
-	s.a.publishJSON(s.ch, map[string]any{"type": reqBroadcastClientCount, "requestId": s.id, "clientCount": n})
-}
+func (s *remoteSink) ClientCount(n int) { s.a.send(s.a.w.answerClientCount(s.to, s.id, n)) }
 
 func (s *remoteSink) Ack(res *sio.Args) {
 	var first []byte
 	if res.Len() > 0 {
 		first = res.Raw(0)
 	}
-	msg, err := AppendAckResponse(nil, s.id, first, res.Attachments())
-	if err != nil {
-		s.a.dropped.Add(1)
-		return
-	}
-	s.a.publish(s.ch, msg)
+	s.a.send(s.a.w.answerAck(s.to, s.id, first, res.Attachments()))
 }
 
-func (a *Adapter) onResponse(msg []byte) {
-	if len(msg) > 0 && msg[0] != '{' {
-		r, err := parseMsgpackRequest(msg)
-		if err != nil || r.Type != reqBroadcastAck {
-			return
-		}
-		a.mu.Lock()
-		q := a.requests[r.RequestID]
-		a.mu.Unlock()
-		if q == nil || q.kind != reqBroadcast {
-			return
-		}
-		var args sio.Args
-		arr := append(append([]byte{'['}, r.Ack...), ']')
-		if args.Fill(arr, 0, r.AckAttachments) == nil {
-			q.acks.Ack(&args)
-		}
-		return
-	}
-	var r jsonRequest
-	if jsonUnmarshal(msg, &r) != nil || r.RequestID == "" {
-		return
-	}
+// onAnswer hands an answer to the request of this node it answers.
+func (a *Adapter) onAnswer(msg *message) {
 	a.mu.Lock()
-	q := a.requests[r.RequestID]
+	q := a.requests[msg.requestID]
 	if q == nil {
 		a.mu.Unlock()
 		return
 	}
-	switch q.kind {
-	case reqBroadcast:
+	switch {
+	case q.kind == opAckBroadcast && msg.op == resClientCount:
 		a.mu.Unlock()
-		if r.Type == reqBroadcastClientCount {
-			q.acks.ClientCount(r.ClientCount)
+		q.acks.ClientCount(msg.count)
+	case q.kind == opAckBroadcast && msg.op == resAck:
+		a.mu.Unlock()
+		if args, ok := argsOf(msg.data, msg.atts); ok {
+			q.acks.Ack(args)
 		}
-	case reqRemoteFetch:
+	case q.kind == opFetch && msg.op == resFetch:
 		q.got++
-		for _, raw := range r.Sockets {
+		for _, raw := range msg.sockets {
 			if rs := a.remoteSocket(raw); rs != nil {
 				q.sockets = append(q.sockets, rs)
 			}
 		}
 		if q.got >= q.want {
-			delete(a.requests, r.RequestID)
+			delete(a.requests, msg.requestID)
 			close(q.done)
 		}
 		a.mu.Unlock()
-	case reqServerSideEmit:
-		if r.Type != reqServerSideEmit {
-			a.mu.Unlock()
-			return
-		}
-		var args sio.Args
-		data := r.Data
-		if len(data) == 0 {
-			data = rawJSON("null")
-		}
-		if args.Fill(append(append([]byte{'['}, data...), ']'), 0, nil) == nil {
-			q.answers = append(q.answers, &args)
+	case q.kind == opServerSideEmit && msg.op == resServerSideEmit:
+		if args, ok := argsOf(msg.data, msg.atts); ok {
+			q.answers = append(q.answers, args)
 		}
 		if len(q.answers) < q.want {
 			a.mu.Unlock()
 			return
 		}
-		delete(a.requests, r.RequestID)
+		delete(a.requests, msg.requestID)
 		res := q.answers
 		a.mu.Unlock()
 		q.timer.Stop()
@@ -735,6 +658,20 @@ func (a *Adapter) onResponse(msg []byte) {
 	default:
 		a.mu.Unlock()
 	}
+}
+
+// argsOf makes the one-value Args of an answer (null when absent).
+func argsOf(v []byte, atts [][]byte) (*sio.Args, bool) {
+	if len(v) == 0 {
+		v = []byte("null")
+	}
+	var args sio.Args
+	arr := make([]byte, 0, len(v)+2)
+	arr = append(append(append(arr, '['), v...), ']')
+	if args.Fill(arr, 0, atts) != nil {
+		return nil, false
+	}
+	return &args, true
 }
 
 // remoteSocket decodes one socket of a fetchSockets answer.
@@ -758,6 +695,47 @@ func (a *Adapter) Close() {
 	_ = a.ps.Close()
 	a.done.Wait()
 	a.MemoryAdapter.Close()
+}
+
+// wire is one of the two protocols of the Node adapters: how messages are
+// encoded, published, received and counted. Each encoder returns the
+// channel and the message (for Adapter.send).
+type wire interface {
+	uid() string
+	requestID() string
+	subscribe(ctx context.Context, c goredis.UniversalClient) *goredis.PubSub
+	watchRooms(a *Adapter) // the sharded adapter's dynamic subscriptions
+	publish(ctx context.Context, c goredis.UniversalClient, channel string, msg []byte) error
+	serverCount(ctx context.Context, c goredis.UniversalClient) (int, error)
+	decode(a *Adapter, channel string, payload []byte) *message
+
+	broadcast(b *Broadcast) (string, []byte, error)
+	ackBroadcast(b *Broadcast, id string, timeoutMs int64) (string, []byte, error)
+	roomsOp(op int, opts *sio.BroadcastOptions, rooms []string, close bool) (string, []byte, error)
+	fetch(opts *sio.BroadcastOptions, id string) (string, []byte, error)
+	serverSideEmit(args []any, id string) (string, []byte, error)
+
+	answerFetch(to, id string, sockets []*sio.RemoteSocket) (string, []byte, error)
+	answerServerSideEmit(to, id string, v []byte) (string, []byte, error)
+	answerClientCount(to, id string, n int) (string, []byte, error)
+	answerAck(to, id string, v []byte, atts [][]byte) (string, []byte, error)
+	answerIDs(to, id, key string, list []string) (string, []byte, error)
+}
+
+// wireOpts is the JSON form of broadcast options.
+type wireOpts struct {
+	Rooms  []string   `json:"rooms"`
+	Except []string   `json:"except"`
+	Flags  *wireFlags `json:"flags,omitempty"`
+}
+
+type wireFlags struct {
+	Volatile bool  `json:"volatile,omitempty"`
+	Timeout  int64 `json:"timeout,omitempty"`
+}
+
+func wireOf(o *sio.BroadcastOptions) wireOpts {
+	return wireOpts{Rooms: nonNil(o.Rooms), Except: nonNil(o.Except)}
 }
 
 // rawJSON is JSON kept as is.

@@ -202,13 +202,13 @@ func TestBroadcastAcrossNodes(t *testing.T) {
 
 // nodeNode starts interop/node/sio-redis-node.js: a Node.js socket.io 4.8
 // node with @socket.io/redis-adapter 8.3 on key, and returns its address.
-func nodeNode(t *testing.T, key string) string {
+func nodeNode(t *testing.T, key string, kind ...string) string {
 	t.Helper()
 	script, _ := filepath.Abs("../../interop/node/sio-redis-node.js")
 	if _, err := os.Stat("../../interop/node_modules/@socket.io/redis-adapter/package.json"); err != nil {
 		t.Fatalf("the Node.js peer needs the npm packages of interop/ (make npm-deps): %v", err)
 	}
-	cmd := exec.Command("node", script, "redis://"+redisAddr, key)
+	cmd := exec.Command("node", append([]string{script, "redis://" + redisAddr, key}, kind...)...)
 	cmd.Dir = filepath.Dir(script)
 	cmd.Stderr = os.Stderr
 	stdin, _ := cmd.StdinPipe()

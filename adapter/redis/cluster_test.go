@@ -15,9 +15,14 @@ import (
 // clusterNode starts a Go node running the cluster operations of
 // interop/node/sio-redis-node.js (the same events, the same answers), so
 // that one scenario runs against Go and Node.js nodes alike.
-func clusterNode(t *testing.T, key string) string {
+func clusterNode(t *testing.T, key string, mode ...string) string {
 	t.Helper()
-	srv := sio.NewServer(&sio.Options{Adapter: redis.New(redisClient(t), &redis.Options{Key: key, RequestsTimeout: 3 * time.Second})})
+	o := redis.Options{Key: key, RequestsTimeout: 3 * time.Second}
+	adapter := redis.New(redisClient(t), &o)
+	if len(mode) > 0 {
+		adapter = redis.NewSharded(redisClient(t), &redis.ShardedOptions{Options: o, SubscriptionMode: mode[0]})
+	}
+	srv := sio.NewServer(&sio.Options{Adapter: adapter})
 	ctx := context.Background()
 	names := func(l []*sio.RemoteSocket) []string {
 		out := []string{}
@@ -93,6 +98,7 @@ func clusterNode(t *testing.T, key string) string {
 			msg, _ := e.String(1)
 			_ = srv.To(room).Emit("msg", msg)
 		})
+		s.On("bin", func(e *sio.Event) { _ = srv.Emit("msg", sio.Binary([]byte{1, 2, 3})) })
 		s.On("sse", func(e *sio.Event) {
 			arg, _ := e.String(0)
 			_ = srv.ServerSideEmit("hello", arg)
@@ -192,6 +198,15 @@ func clusterOps(t *testing.T, actor, other string) {
 	if got := call(a, `"fetch","r1"`); got != `[[]]` {
 		t.Fatalf("fetchSockets after socketsLeave: %s", got)
 	}
+	a.send(`42["bin"]`)
+	for _, c := range []*client{a, o1, o2} {
+		if p := c.read(); p != `451-["msg",{"_placeholder":true,"num":0}]` {
+			t.Fatalf("binary broadcast: %q", p)
+		}
+		if p := c.read(); p != "bin:\x01\x02\x03" {
+			t.Fatalf("binary broadcast, attachment: %q", p)
+		}
+	}
 	a.send(`42["sse","x"]`)
 	for _, c := range []*client{o1, o2} {
 		if p := c.read(); p != `42["got","x"]` {
@@ -262,6 +277,30 @@ func TestClusterGoNode(t *testing.T) {
 				clusterOps(t, g, n)
 			} else {
 				clusterOps(t, n, g)
+			}
+		})
+	}
+}
+
+// The sharded adapter (SPUBLISH/SSUBSCRIBE), in each subscription mode:
+// every cluster operation between two Go nodes, and between a Go node and
+// a Node.js node with createShardedAdapter, both directions.
+func TestClusterSharded(t *testing.T) {
+	for _, mode := range []string{redis.Dynamic, redis.DynamicPrivate, redis.Static} {
+		t.Run(mode, func(t *testing.T) {
+			for _, dir := range []string{"go→go", "go→node", "node→go"} {
+				t.Run(dir, func(t *testing.T) {
+					key := "sioloop-sharded-" + fmt.Sprint(time.Now().UnixNano())
+					g := clusterNode(t, key, mode)
+					switch dir {
+					case "go→go":
+						clusterOps(t, g, clusterNode(t, key, mode))
+					case "go→node":
+						clusterOps(t, g, nodeNode(t, key, "sharded:"+mode))
+					default:
+						clusterOps(t, nodeNode(t, key, "sharded:"+mode), g)
+					}
+				})
 			}
 		})
 	}

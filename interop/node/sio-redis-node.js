@@ -1,7 +1,10 @@
 // A Node.js socket.io 4.8 node of a cluster on Redis (@socket.io/redis-adapter
 // 8.3, the classic pub/sub adapter), for the mixed Go + Node.js cluster tests.
 //
-//   node sio-redis-node.js <redis-url> <key>
+//   node sio-redis-node.js <redis-url> <key> [sharded[:<subscriptionMode>]]
+//
+// With "sharded" the node uses createShardedAdapter (SPUBLISH/SSUBSCRIBE)
+// with channelPrefix <key>.
 //
 // Listens on a free port of 127.0.0.1 and prints {"port":N} once its Redis
 // subscriptions are up. Events: "bcast" (args) → io.emit("msg", ...args);
@@ -24,16 +27,21 @@
 
 const http = require("http");
 const { Server } = require("socket.io");
-const { createAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
 const { createClient } = require("redis");
 
 async function main() {
-  const [url, key] = process.argv.slice(2);
+  const [url, key, kind] = process.argv.slice(2);
   const pub = createClient({ url });
   const sub = pub.duplicate();
   await Promise.all([pub.connect(), sub.connect()]);
   const httpServer = http.createServer();
-  const io = new Server(httpServer, { adapter: createAdapter(pub, sub, { key }) });
+  let adapter = createAdapter(pub, sub, { key });
+  if (kind && kind.startsWith("sharded")) {
+    const subscriptionMode = kind.split(":")[1] || "dynamic";
+    adapter = createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode });
+  }
+  const io = new Server(httpServer, { adapter });
   const names = (sockets) => sockets.map((s) => s.data.name).sort();
   io.on("hello", (arg) => io.local.emit("got", arg));
   io.on("ping", (arg, cb) => cb("pong-" + arg));
@@ -62,6 +70,7 @@ async function main() {
     socket.on("others", (...args) => socket.broadcast.emit("msg", ...args));
     socket.on("join", (room, ack) => { socket.join(room); ack("ok"); });
     socket.on("toroom", (room, msg) => io.to(room).emit("msg", msg));
+    socket.on("bin", () => io.emit("msg", Buffer.from([1, 2, 3])));
   });
   httpServer.listen(0, "127.0.0.1", () => {
     // The adapter subscribes asynchronously: give it a moment.
