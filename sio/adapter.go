@@ -305,6 +305,19 @@ func (a *MemoryAdapter) Broadcast(p *Encoded, opts *BroadcastOptions) {
 	srv.flushBatch(b)
 }
 
+// BroadcastAll sends ps[i] to the sockets matching opts[i], for every i,
+// in one fan-out: a socket that several of them reach gets them in one
+// write. For adapters delivering a burst of broadcasts from other nodes.
+func (a *MemoryAdapter) BroadcastAll(ps []*Encoded, opts []BroadcastOptions) {
+	srv := a.nsp.srv
+	b := srv.getBatch()
+	for i, p := range ps {
+		o := &opts[i]
+		a.Apply(o, func(s *Socket) { s.sendShared(p, o.Volatile, b) })
+	}
+	srv.flushBatch(b)
+}
+
 // BroadcastWithAck implements Adapter for this node: one node (Expect(1)),
 // which counts its recipients once the packet is on its way.
 func (a *MemoryAdapter) BroadcastWithAck(p *Encoded, opts *BroadcastOptions, _ time.Duration, acks AckSink) {

@@ -489,17 +489,66 @@ type message struct {
 	sid, room string // classic's legacy single-socket forms
 }
 
+// maxBurst bounds the broadcasts from other nodes delivered in one
+// fan-out.
+const maxBurst = 64
+
+// burst is the broadcasts from other nodes waiting for one fan-out:
+// messages that arrive together from Redis go out together, so a socket
+// that several of them reach gets them in one write, as when a loop reads
+// several broadcasts of local clients in one pass.
+type burst struct {
+	encs []*sio.Encoded
+	opts []sio.BroadcastOptions
+}
+
 func (a *Adapter) receiveLoop() {
 	defer a.done.Done()
-	for m := range a.ps.Channel() {
-		a.receive(m)
+	ch := a.ps.Channel()
+	var b burst
+	for m := range ch {
+		a.receive(m, &b)
+	more:
+		for len(b.encs) < maxBurst {
+			select {
+			case m, ok := <-ch:
+				if !ok {
+					break more
+				}
+				a.receive(m, &b)
+			default:
+				break more
+			}
+		}
+		a.flush(&b)
 	}
+}
+
+// flush delivers the burst (a panic in an outgoing-packet hook of the
+// application is reported and costs this burst).
+func (a *Adapter) flush(b *burst) {
+	if len(b.encs) == 0 {
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			a.nsp.Server().Engine().ReportPanic(v, nil)
+		}
+		for i, e := range b.encs {
+			e.Release()
+			b.encs[i] = nil
+		}
+		clear(b.opts)
+		b.encs, b.opts = b.encs[:0], b.opts[:0]
+	}()
+	a.MemoryAdapter.BroadcastAll(b.encs, b.opts)
 }
 
 // receive handles one message; a panic on the way (the codec, or an
 // outgoing-packet hook of the application run by the local fan-out) is
-// reported like any other and costs this message only.
-func (a *Adapter) receive(m *goredis.Message) {
+// reported like any other and costs this message only. Broadcasts join
+// the burst; anything else first delivers the burst, to keep the order.
+func (a *Adapter) receive(m *goredis.Message, b *burst) {
 	defer func() {
 		if v := recover(); v != nil {
 			a.nsp.Server().Engine().ReportPanic(v, nil)
@@ -509,6 +558,12 @@ func (a *Adapter) receive(m *goredis.Message) {
 	if msg == nil || msg.uid == a.w.uid() {
 		return // malformed, not for us, or our own coming back
 	}
+	if msg.op == opBroadcast {
+		b.encs = append(b.encs, a.nsp.EncodeEvent(msg.b.Data, msg.b.Attachments, false))
+		b.opts = append(b.opts, sio.BroadcastOptions{Rooms: msg.b.Rooms, Except: msg.b.Except, Local: true, Volatile: msg.b.Volatile})
+		return
+	}
+	a.flush(b)
 	if msg.op >= resFetch {
 		a.onAnswer(msg)
 		return
@@ -518,10 +573,6 @@ func (a *Adapter) receive(m *goredis.Message) {
 	}
 	msg.opts.Local = true
 	switch msg.op {
-	case opBroadcast:
-		enc := a.nsp.EncodeEvent(msg.b.Data, msg.b.Attachments, false)
-		a.MemoryAdapter.Broadcast(enc, &sio.BroadcastOptions{Rooms: msg.b.Rooms, Except: msg.b.Except, Local: true, Volatile: msg.b.Volatile})
-		enc.Release()
 	case opAckBroadcast:
 		enc := a.nsp.EncodeEvent(msg.b.Data, msg.b.Attachments, true)
 		sink := &remoteSink{a: a, id: msg.requestID, to: msg.replyTo}
