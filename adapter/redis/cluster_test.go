@@ -2,7 +2,11 @@ package redis_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -99,6 +103,12 @@ func clusterNode(t *testing.T, key string, mode ...string) string {
 			_ = srv.To(room).Emit("msg", msg)
 		})
 		s.On("bin", func(e *sio.Event) { _ = srv.Emit("msg", sio.Binary([]byte{1, 2, 3})) })
+		s.On("bcast", func(e *sio.Event) { _ = srv.Emit("msg", &e.Args) })
+		s.On("join", func(e *sio.Event) {
+			room, _ := e.String(0)
+			s.Join(room)
+			_ = e.Ack("ok")
+		})
 		s.On("sse", func(e *sio.Event) {
 			arg, _ := e.String(0)
 			_ = srv.ServerSideEmit("hello", arg)
@@ -303,5 +313,42 @@ func TestClusterSharded(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// The official socket.io-client 4.8 on both nodes (WebSocket and
+// long-polling upgraded): broadcasts with binary from each node, a room
+// joined on one node reached from the other, a broadcast with acks,
+// fetchSockets and a server-side emit, for Go + Go and Go + Node.js
+// clusters, classic and sharded (interop/node/sio-cluster-clients.js).
+func TestClusterOfficialClients(t *testing.T) {
+	script, _ := filepath.Abs("../../interop/node/sio-cluster-clients.js")
+	for _, sharded := range []bool{false, true} {
+		for _, pair := range []string{"go+go", "go+node", "node+go"} {
+			t.Run(fmt.Sprintf("%s sharded=%v", pair, sharded), func(t *testing.T) {
+				key := "sioloop-official-" + fmt.Sprint(time.Now().UnixNano())
+				start := func(kind string) string {
+					switch {
+					case kind == "go" && sharded:
+						return clusterNode(t, key, redis.Dynamic)
+					case kind == "go":
+						return clusterNode(t, key)
+					case sharded:
+						return nodeNode(t, key, "sharded")
+					}
+					return nodeNode(t, key)
+				}
+				kinds := strings.Split(pair, "+")
+				a, b := start(kinds[0]), start(kinds[1])
+				arg, _ := json.Marshal(map[string]string{"a": "http://" + a, "b": "http://" + b})
+				cmd := exec.Command("node", script, string(arg))
+				cmd.Dir = filepath.Dir(script)
+				cmd.Stderr = os.Stderr
+				out, err := cmd.Output()
+				if err != nil || !strings.Contains(string(out), `"ok":true`) {
+					t.Fatalf("official clients: %s %v", out, err)
+				}
+			})
+		}
 	}
 }

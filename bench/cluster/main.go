@@ -13,6 +13,8 @@
 // starts fresh nodes. For each peer it prints deliveries/s, node B's CPU
 // per delivery (utime+stime from /proc over the window) and the delivery
 // latency (sender's clock to receiver's, one machine) as a Markdown table.
+// Only broadcasts sent in the window count; "lost" is what of them did not
+// arrive within 3 s of its end (a node that cannot keep up).
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -221,12 +224,17 @@ func measure(c config, root, bin, peer, placement string) (result, error) {
 		defer a.stop()
 		senderNode = a
 	}
+	// A delivery counts when the broadcast was sent in the window
+	// [from, to): late copies of the warm-up are not counted, and copies
+	// of the window that come late are waited for.
 	var (
 		delivered atomic.Int64
-		counting  atomic.Bool
+		from, to  atomic.Int64
 		mu        sync.Mutex
 		lats      []time.Duration
 	)
+	from.Store(math.MaxInt64)
+	to.Store(math.MaxInt64)
 	recv := make([]*wsClient, 0, c.receivers)
 	defer func() {
 		for _, r := range recv {
@@ -246,10 +254,7 @@ func measure(c config, root, bin, peer, placement string) (result, error) {
 				if err != nil {
 					break
 				}
-				if !counting.Load() {
-					continue
-				}
-				if t, ok := stamp(p); ok {
+				if t, ok := stamp(p); ok && t >= from.Load() && t < to.Load() {
 					mine = append(mine, time.Duration(time.Now().UnixNano()-t))
 					delivered.Add(1)
 				}
@@ -290,15 +295,16 @@ func measure(c config, root, bin, peer, placement string) (result, error) {
 		return n
 	}
 	send(c.warmup)
-	time.Sleep(200 * time.Millisecond)
-	counting.Store(true)
 	cpu0 := cpuTicks(b.pid)
 	t0 := time.Now()
+	from.Store(t0.UnixNano())
 	res.sent = send(c.dur)
-	time.Sleep(500 * time.Millisecond) // the last broadcasts arrive
+	to.Store(time.Now().UnixNano())
+	for i := 0; i < 30 && delivered.Load() < res.sent*int64(c.receivers); i++ {
+		time.Sleep(100 * time.Millisecond) // the last broadcasts arrive
+	}
 	elapsed := time.Since(t0)
 	cpu1 := cpuTicks(b.pid)
-	counting.Store(false)
 	for _, r := range recv {
 		r.c.Close()
 	}
