@@ -27,8 +27,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	goredis "github.com/redis/go-redis/v9"
