@@ -606,6 +606,11 @@ func (a *Adapter) receive(m *goredis.Message, b *burst) {
 		if list == nil {
 			list = []*sio.RemoteSocket{}
 		}
+		for _, rs := range list {
+			if _, err := jsonMarshal(rs.Data); err != nil {
+				rs.Data = nil // not JSON: the others get null rather than no answer
+			}
+		}
 		a.send(a.w.answerFetch(msg.replyTo, msg.requestID, list))
 	case opSockets:
 		ids := []string{}
