@@ -18,7 +18,7 @@ import (
 // exit codes
 const (
 	exitOK    = 0
-	exitFail  = 1 // the run could not be done (no target, I/O error)
+	exitFail  = 1 // the run failed (errors, timeouts, drops, missing deliveries) or could not be done
 	exitUsage = 2 // bad flag or configuration
 )
 
@@ -66,6 +66,9 @@ scenarios:
 a rate paces ops on a fixed schedule and measures latency from each op's
 intended send time. Figures exclude --warmup; --drain bounds the wait for
 late replies and deliveries.
+
+exit status: 0 for a clean run; 1 when anything failed (connections,
+replies, deliveries, errors: one line on stderr says what), 2 for bad usage.
 
 flags:
 `

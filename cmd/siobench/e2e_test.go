@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,8 +85,8 @@ func checkSane(t *testing.T, c scenarioCase, r *loadgen.Result) {
 	if r.Tool != "siobench" || r.Schema != loadgen.SchemaVersion {
 		t.Errorf("header: %q %d", r.Tool, r.Schema)
 	}
-	if r.TotalErrors() != 0 {
-		t.Errorf("errors: %v", r.Errors)
+	if r.TotalErrors() != 0 || len(r.Problems) != 0 {
+		t.Errorf("errors: %v, problems %q", r.Errors, r.Problems)
 	}
 	if (r.Conns.Up != int64(r.Conns.Target) && r.Scenario != loadgen.ScenarioChurn) || r.Conns.Up == 0 || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
 		t.Errorf("conns: %+v", r.Conns)
@@ -520,5 +522,157 @@ func TestServe(t *testing.T) {
 				t.Errorf("exit after SIGINT: %v", err)
 			}
 		})
+	}
+}
+
+// ---- exit codes ----
+
+// partialApp serves the bench app without the events named in drop.
+func partialApp(t *testing.T, drop ...string) string {
+	t.Helper()
+	s := sio.NewServer(nil)
+	s.OnConnection(func(so *sio.Socket) {
+		if !contains(drop, "echo") {
+			so.On("echo", func(e *sio.Event) { _ = e.Socket.Emit("echo", &e.Args) })
+		}
+		if !contains(drop, "echoack") {
+			so.On("echoack", func(e *sio.Event) { _ = e.Ack(&e.Args) })
+		}
+		if !contains(drop, "bcast") {
+			so.On("bcast", func(e *sio.Event) { _ = e.Socket.Namespace().Emit("bcast", &e.Args) })
+		}
+	})
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ls.Serve()
+	<-ls.Ready()
+	t.Cleanup(func() { s.Close() })
+	return "http://" + ls.Addr().String()
+}
+
+// runFailed runs siobench, which must exit 1 with its JSON result on stdout
+// and exactly one line on stderr saying what went wrong.
+func runFailed(t *testing.T, stderr io.Writer, args ...string) (*loadgen.Result, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var ew io.Writer = &errb
+	if stderr != nil {
+		ew = io.MultiWriter(&errb, stderr)
+	}
+	code := cli(append(args, "--json"), &out, ew)
+	var r loadgen.Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("exit %d, no JSON: %v\n%s", code, err, errb.String())
+	}
+	if code != exitFail {
+		t.Errorf("exit %d, want %d; problems %q", code, exitFail, r.Problems)
+	}
+	var fails []string
+	for _, line := range strings.Split(errb.String(), "\n") {
+		if strings.HasPrefix(line, "siobench: FAILED: ") {
+			fails = append(fails, line)
+		}
+	}
+	if len(fails) != 1 || len(r.Problems) == 0 || !strings.Contains(fails[0], r.Problems[0]) {
+		t.Fatalf("want one FAILED line naming the problems %q; stderr:\n%s", r.Problems, errb.String())
+	}
+	t.Log(fails[0])
+	return &r, fails[0]
+}
+
+// An ack run against a server without echoack measured nothing: exit 1,
+// "the server never answered echoack", and sent = completed + timeouts.
+func TestExitNoEchoAck(t *testing.T) {
+	url := partialApp(t, "echoack")
+	r, line := runFailed(t, nil, "ack", "-c", "5", "--url", url, "--quiet", "--warmup", "0", "--duration", "500ms", "--op-timeout", "200ms", "--drain", "300ms")
+	if !strings.Contains(line, "the server never answered echoack") {
+		t.Errorf("line %q", line)
+	}
+	if o := r.Ops; o.Completed != 0 || o.Sent == 0 || o.Sent != o.Completed+o.Timeouts {
+		t.Errorf("ops %+v", o)
+	}
+	// the same server answers echo: a clean run exits 0
+	runJSON(t, append([]string{"echo", "-c", "5", "--url", url}, short...)...)
+}
+
+// A broadcast against a server that drops bcast: exit 1, "the server never
+// delivered bcast", even when no message was sent in the window (the
+// sender waits for its warm-up message, which never comes back).
+func TestExitNoBcast(t *testing.T) {
+	url := partialApp(t, "bcast")
+	for _, timeout := range []string{"200ms", "5s"} {
+		r, line := runFailed(t, nil, "broadcast", "-c", "10", "--url", url, "--quiet", "--warmup", "100ms", "--duration", "500ms", "--op-timeout", timeout, "--drain", "300ms")
+		if !strings.Contains(line, "the server never delivered bcast") {
+			t.Errorf("op timeout %s: line %q", timeout, line)
+		}
+		if d := r.Deliveries; d == nil || d.Received != 0 {
+			t.Errorf("deliveries %+v", d)
+		}
+	}
+}
+
+// progressWatch is a writer that closes seen once a progress line shows
+// round trips in the measurement window.
+type progressWatch struct {
+	mu   sync.Mutex
+	seen chan struct{}
+	buf  []byte
+}
+
+func (p *progressWatch) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(p.buf[:i])
+		p.buf = p.buf[i+1:]
+		if strings.Contains(line, " run ") && !strings.Contains(line, "ops/s 0 ") && p.seen != nil {
+			close(p.seen)
+			p.seen = nil
+		}
+	}
+	return len(b), nil
+}
+
+// A server killed (SIGKILL) in the middle of the window: the drops are
+// reported, the window ends when the last connection is lost instead of
+// averaging throughput over the dead time, and the run exits 1.
+func TestExitServerKilled(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "serve", "-addr", "127.0.0.1:0", "-loops", "1")
+	cmd.Env = append(os.Environ(), "SIOBENCH_TEST_SERVE=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no first line: %v", err)
+	}
+	url := regexp.MustCompile(`http://[0-9.]+:[0-9]+`).FindString(line)
+	w := &progressWatch{seen: make(chan struct{})}
+	seen := w.seen
+	go func() {
+		<-seen // round trips flow in the window
+		_ = cmd.Process.Kill()
+	}()
+	r, fail := runFailed(t, w, "echo", "-c", "5", "--url", url, "--progress", "50ms", "--warmup", "100ms", "--duration", "60s", "--drain", "500ms")
+	if !strings.Contains(fail, "the server dropped 5 connection(s)") || !strings.Contains(fail, "which ends there") {
+		t.Errorf("line %q", fail)
+	}
+	if r.Conns.Up != 5 || r.Conns.Dropped != 5 || r.Ops.Completed == 0 || r.Conns.AllLost <= 0 {
+		t.Errorf("conns %+v ops %+v", r.Conns, r.Ops)
+	}
+	if r.Window >= r.Params.Duration || r.Series.WindowEnd != r.Conns.AllLost {
+		t.Errorf("window %.2fs of %.0fs, ends at %v, all lost at %v", r.Window, r.Params.Duration, r.Series.WindowEnd, r.Conns.AllLost)
 	}
 }

@@ -75,7 +75,6 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	}
 	row(w, "connections", line)
 	if c.Up == 0 && c.Connects == 0 {
-		row(w, "result", "nothing measured: no connection came up")
 		for i, k := range r.ErrorKinds() {
 			label := ""
 			if i == 0 {
@@ -83,6 +82,7 @@ func printTable(w io.Writer, r *loadgen.Result) {
 			}
 			row(w, label, fmt.Sprintf("%10s  %s", commas(float64(r.Errors[k])), k))
 		}
+		verdict(w, r)
 		return
 	}
 
@@ -171,6 +171,23 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	}
 	for _, wn := range r.Warnings {
 		row(w, "warning", wn)
+	}
+	verdict(w, r)
+}
+
+// verdict writes the result row(s): ok, or what went wrong.
+func verdict(w io.Writer, r *loadgen.Result) {
+	if len(r.Problems) == 0 {
+		row(w, "result", "ok")
+		return
+	}
+	for i, p := range r.Problems {
+		label := ""
+		if i == 0 {
+			label = "result"
+			p = "FAILED: " + p
+		}
+		row(w, label, p)
 	}
 }
 

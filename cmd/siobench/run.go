@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,8 +74,10 @@ func runCmd(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	} else {
 		printTable(stdout, res)
 	}
-	if res.Conns.Up == 0 && res.Conns.Connects == 0 {
-		return exitFail // nothing connected: the table says why
+	if len(res.Problems) > 0 {
+		// one line, on stderr whatever the output format: what went wrong
+		fmt.Fprintln(stderr, "siobench: FAILED: "+strings.Join(res.Problems, "; "))
+		return exitFail
 	}
 	return exitOK
 }

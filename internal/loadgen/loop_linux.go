@@ -151,6 +151,7 @@ func (l *loop) run() {
 	for p := l.phase + 1; p <= phDrain; p++ {
 		l.enter(p)
 	}
+	l.unanswered()
 	l.publish(true)
 	l.closeAll()
 }
@@ -316,6 +317,31 @@ func (l *loop) publish(final bool) {
 	}
 	if final {
 		setAt(&l.st.sConns, l.bucket, int64(l.up))
+	}
+}
+
+// unanswered counts the ops still awaiting a reply when the run ends (the
+// drain is over) as timeouts, with an error each, so that sent = completed
+// + timeouts. A run interrupted by its caller did not give them their
+// chance: they are taken out of the sent ops instead.
+func (l *loop) unanswered() {
+	cut := l.r.interrupted.Load()
+	for _, s := range l.sess {
+		if s.pq.n == 0 && (s.x == nil || s.x.replies.n == 0) {
+			continue
+		}
+		before := l.st.timeouts
+		l.lose(s)
+		for n := before; n < l.st.timeouts; n++ {
+			if cut {
+				l.st.sent--
+			} else {
+				l.errorf("op: no reply by the end of the run")
+			}
+		}
+		if cut {
+			l.st.timeouts = before
+		}
 	}
 }
 

@@ -36,10 +36,11 @@ type run struct {
 
 	tPong, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
 
-	sched  atomic.Pointer[schedule]
-	budget *atomic.Int64 // count mode: ops left to send
-	stop   atomic.Bool
-	loops  []*loop
+	sched       atomic.Pointer[schedule]
+	budget      *atomic.Int64 // count mode: ops left to send
+	stop        atomic.Bool
+	interrupted atomic.Bool // the caller cancelled the run
+	loops       []*loop
 }
 
 // Runner runs one configured load test. Create it with New; call Run once.
@@ -191,6 +192,7 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 	sleep := func(d time.Duration) bool {
 		select {
 		case <-ctx.Done():
+			r.interrupted.Store(true)
 			return false
 		case <-time.After(d):
 			return true
@@ -275,6 +277,15 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 			}
 		} else if r.budget != nil && r.budget.Load() <= 0 {
 			end = r.clock.Now()
+			r.sched.Store(&schedule{warm: sc.warm, start: sc.start, end: end})
+			break
+		}
+		if c.Scenario != ScenarioChurn && up > 0 && rn.Snapshot().Up == 0 {
+			// Every connection is gone (the server died or closed them)
+			// and none comes back: the window ends here instead of
+			// averaging throughput over dead time.
+			end = r.clock.Now()
+			res.Conns.AllLost = float64(end) / 1e9
 			r.sched.Store(&schedule{warm: sc.warm, start: sc.start, end: end})
 			break
 		}
