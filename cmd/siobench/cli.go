@@ -67,6 +67,10 @@ a rate paces ops on a fixed schedule and measures latency from each op's
 intended send time. Figures exclude --warmup; --drain bounds the wait for
 late replies and deliveries.
 
+Several --url (repeated or comma-separated) are the nodes of a cluster:
+connections spread round robin; broadcast and rooms senders and receivers
+sit on different nodes and delivery latency is reported cross-node apart.
+
 exit status: 0 for a clean run; 1 when anything failed (connections,
 replies, deliveries, errors: one line on stderr says what), 2 for bad usage.
 
@@ -78,7 +82,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("siobench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &o.cfg
-	fs.StringVar(&c.URL, "url", "", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process)")
+	fs.Var((*urlList)(&c.URL), "url", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process); repeat it or give a comma-separated list for the nodes of a cluster")
 	fs.StringVar(&c.Path, "path", "/socket.io/", "Engine.IO endpoint `path`")
 	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket, polling or polling+upgrade")
@@ -263,6 +267,23 @@ func (o *options) finish(set map[string]bool) error {
 		chk.Conns = loadgen.SplitConns(total, c.Procs)[0]
 	}
 	return chk.Validate()
+}
+
+// urlList is the --url flag: every use adds URLs (comma-separated) to the
+// list, kept in loadgen.Config.URL's comma-separated form.
+type urlList string
+
+func (u *urlList) String() string { return string(*u) }
+
+func (u *urlList) Set(v string) error {
+	if len(loadgen.SplitURLs(v)) == 0 {
+		return errors.New("empty URL")
+	}
+	if *u != "" {
+		v = string(*u) + "," + v
+	}
+	*u = urlList(v)
+	return nil
 }
 
 // parseInterspersed parses flags anywhere among the positional arguments

@@ -73,6 +73,13 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	if r.Scenario == loadgen.ScenarioChurn {
 		line = fmt.Sprintf("%d/%d up · %d reconnects in the window (%s/s) · %d failed · %d dropped", c.Up, c.Target, c.InWindow, commas(c.PerSec), c.Failed, c.Dropped)
 	}
+	if len(c.PerNode) > 1 {
+		var parts []string
+		for _, n := range c.PerNode {
+			parts = append(parts, commas(float64(n)))
+		}
+		line += " · per node " + strings.Join(parts, " / ")
+	}
 	row(w, "connections", line)
 	if c.Up == 0 && c.Connects == 0 {
 		for i, k := range r.ErrorKinds() {
@@ -114,10 +121,14 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	fmt.Fprintln(w)
 
 	if len(r.Latency) > 0 {
-		fmt.Fprintf(w, "%-14s %10s %9s %9s %9s %9s %9s %9s\n", "latency", "count", "p50", "p90", "p99", "p99.9", "max", "mean")
+		kw := 12
+		for k := range r.Latency {
+			kw = max(kw, len(k))
+		}
+		fmt.Fprintf(w, "%-*s %10s %9s %9s %9s %9s %9s %9s\n", kw+2, "latency", "count", "p50", "p90", "p99", "p99.9", "max", "mean")
 		for _, k := range latencyOrder(r) {
 			l := r.Latency[k]
-			fmt.Fprintf(w, "  %-12s %10s %9s %9s %9s %9s %9s %9s\n", k, commas(float64(l.Count)),
+			fmt.Fprintf(w, "  %-*s %10s %9s %9s %9s %9s %9s %9s\n", kw, k, commas(float64(l.Count)),
 				fmtDur(l.P50), fmtDur(l.P90), fmtDur(l.P99), fmtDur(l.P999), fmtDur(l.Max), fmtDur(l.Mean))
 		}
 		fmt.Fprintln(w)
@@ -226,8 +237,13 @@ func latencyOrder(r *loadgen.Result) []string {
 	if _, ok := r.Latency[main]; ok {
 		out = append(out, main)
 	}
+	for _, k := range keys { // its parts (delivery:cross-node) next
+		if strings.HasPrefix(k, main+":") {
+			out = append(out, k)
+		}
+	}
 	for _, k := range keys {
-		if k != main {
+		if k != main && !strings.HasPrefix(k, main+":") {
 			out = append(out, k)
 		}
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	// URL is the target, http://host:port[/namespace][?query] (ws:// is
 	// accepted as a synonym). As with socket.io-client, a path in the URL
 	// names the namespace and the query is added to every handshake.
+	// Several URLs separated by commas are the nodes of a cluster (a comma
+	// inside a URL is written %2C): connections are spread over them round
+	// robin, the rooms scenario puts a room's members on other nodes than
+	// its sender, and every node must serve the same namespace.
 	URL       string
 	Path      string // Engine.IO endpoint (default /socket.io/)
 	Namespace string // default from URL, else "/"
@@ -232,11 +236,38 @@ func (c Config) Validate() error {
 	if c.Scenario == ScenarioBroadcast && c.InFlight > 1 && c.Rate > 0 {
 		return configErr("--inflight applies to a closed-loop sender (no --rate)")
 	}
-	if c.URL == "" {
-		return configErr("no target URL")
-	}
-	_, err := parseURL(c.URL, c.Path, c.Namespace)
+	_, err := parseURLs(c.URL, c.Path, c.Namespace)
 	return err
+}
+
+// SplitURLs splits a comma-separated list of target URLs.
+func SplitURLs(list string) []string {
+	var out []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// parseURLs parses the target URL list: one target per node.
+func parseURLs(list, path, nsp string) ([]target, error) {
+	var ts []target
+	for _, u := range SplitURLs(list) {
+		t, err := parseURL(u, path, nsp)
+		if err != nil {
+			return nil, err
+		}
+		if len(ts) > 0 && t.nsp != ts[0].nsp {
+			return nil, configErr("--url %s is namespace %s, the first is %s: every node must serve the same namespace", u, t.nsp, ts[0].nsp)
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 0 {
+		return nil, configErr("no target URL")
+	}
+	return ts, nil
 }
 
 // parseURL parses and checks the target URL (resolution happens in resolve).
@@ -276,22 +307,25 @@ func parseURL(raw, path, nsp string) (target, error) {
 	return t, nil
 }
 
-// resolve parses the URL and resolves its host to one address.
-func resolve(c *Config) (target, error) {
-	t, err := parseURL(c.URL, c.Path, c.Namespace)
+// resolve parses the URL list and resolves each host to one address.
+func resolve(c *Config) ([]target, error) {
+	ts, err := parseURLs(c.URL, c.Path, c.Namespace)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
-	hostport := t.host
-	if _, _, err := net.SplitHostPort(hostport); err != nil {
-		hostport = net.JoinHostPort(hostport, "80")
+	for i := range ts {
+		t := &ts[i]
+		hostport := t.host
+		if _, _, err := net.SplitHostPort(hostport); err != nil {
+			hostport = net.JoinHostPort(hostport, "80")
+		}
+		a, err := net.ResolveTCPAddr("tcp", hostport)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", hostport, err)
+		}
+		t.addr = a
 	}
-	a, err := net.ResolveTCPAddr("tcp", hostport)
-	if err != nil {
-		return t, fmt.Errorf("loadgen: resolve %s: %w", hostport, err)
-	}
-	t.addr = a
-	return t, nil
+	return ts, nil
 }
 
 // evenShare splits n over the run's connections: this process's part, with

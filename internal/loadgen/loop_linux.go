@@ -244,6 +244,14 @@ func (l *loop) enter(p phase) {
 	case phWindow:
 		l.cpuStart = threadCPU()
 		l.upAtWin = int64(l.up)
+		if n := len(l.r.nodes); n > 1 {
+			l.st.upPerNode = make([]int64, n)
+			for _, s := range l.sess {
+				if s.state == ssReady {
+					l.st.upPerNode[l.r.nodeIndex(s.idx)]++
+				}
+			}
+		}
 		if !l.sending {
 			l.startSending()
 		}

@@ -53,6 +53,7 @@ type Result struct {
 type Params struct {
 	Conns           int     `json:"conns"`
 	Procs           int     `json:"procs"`
+	Nodes           int     `json:"nodes,omitempty"` // target servers (URLs), when more than one
 	Loops           int     `json:"loops"`
 	DialConcurrency int     `json:"dial_concurrency"`
 	Rate            float64 `json:"rate"`
@@ -77,7 +78,10 @@ type ConnStats struct {
 	// AllLost is when the last connection was lost (s since the origin),
 	// when that happened before the window ended: the window was cut there,
 	// so throughput and CPU cover the time the server was up.
-	AllLost   float64 `json:"all_lost_s,omitempty"`
+	AllLost float64 `json:"all_lost_s,omitempty"`
+	// PerNode counts the connections up when the window opened by node
+	// (--url), when there are several.
+	PerNode   []int64 `json:"per_node,omitempty"`
 	FirstDial float64 `json:"first_dial"` // connect phase: s since the origin
 	LastReady float64 `json:"last_ready"`
 	Phase     float64 `json:"phase_s"` // connect phase length (derived)
@@ -372,6 +376,9 @@ func (r *Result) problems() []string {
 		if d.Extra > 0 {
 			add("%d %s deliveries more than expected (duplicates)", d.Extra, ev)
 		}
+		if r.Params.Nodes > 1 && d.Messages > 0 && len(c.PerNode) > 1 && sum(c.PerNode[1:]) > 0 && r.Latency[LatDeliveryCross] == nil {
+			add("no %s crossed nodes: the %d nodes do not pass broadcasts to each other (no adapter?)", ev, r.Params.Nodes)
+		}
 	default:
 		o := &r.Ops
 		name := ev
@@ -451,6 +458,9 @@ func Merge(rs []*Result) (*Result, error) {
 			}
 			c.LastReady = max(c.LastReady, rc.LastReady)
 			first = false
+		}
+		for j, n := range rc.PerNode {
+			bump(&c.PerNode, j, n)
 		}
 		c.RSSBeforeKiB += rc.RSSBeforeKiB
 		c.RSSAfterKiB += rc.RSSAfterKiB

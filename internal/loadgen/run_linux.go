@@ -21,7 +21,8 @@ import (
 // for the atomics.
 type run struct {
 	cfg       Config
-	tgt       target
+	tgt       target // the first node's (the namespace is every node's)
+	nodes     []node
 	clock     Clock
 	key       [4]byte
 	src       []net.IP
@@ -29,10 +30,8 @@ type run struct {
 	wl        workload
 	noTraffic bool
 
-	wsReq       []byte // WebSocket handshake without sid
-	pollOpenReq []byte
-	wsKey       string
-	wsAccept    []byte
+	wsKey    string
+	wsAccept []byte
 
 	tPong, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
 
@@ -57,13 +56,13 @@ func New(cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
-	tgt, err := resolve(&c)
+	tgts, err := resolve(&c)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{cfg: c, tgt: tgt, clock: NewClock(c.Origin)}
+	r := &run{cfg: c, tgt: tgts[0], clock: NewClock(c.Origin)}
 	srcs := c.SourceIPs
-	if ip4 := tgt.addr.IP.To4(); len(srcs) == 0 && ip4 != nil && ip4.IsLoopback() && c.Conns > 8000 {
+	if ip4 := r.tgt.addr.IP.To4(); len(srcs) == 0 && ip4 != nil && ip4.IsLoopback() && c.Conns > 8000 {
 		for i := range (c.Conns + 7999) / 8000 {
 			srcs = append(srcs, fmt.Sprintf("127.0.%d.%d", c.Proc+1, i+1))
 		}
@@ -83,8 +82,12 @@ func New(cfg Config) (*Runner, error) {
 	r.wsKey = base64.StdEncoding.EncodeToString(k[:])
 	h := sha1.Sum([]byte(r.wsKey + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	r.wsAccept = []byte(base64.StdEncoding.EncodeToString(h[:]))
-	r.wsReq = r.appendWSReq(nil, "")
-	r.pollOpenReq = r.appendPollReq(nil, "GET", "")
+	for i := range tgts {
+		n := node{tgt: &tgts[i]}
+		n.wsReq = r.appendWSReq(nil, &n, "")
+		n.pollOpenReq = r.appendPollReq(nil, &n, "GET", "")
+		r.nodes = append(r.nodes, n)
+	}
 	r.controlTmpls()
 	r.step = int64(250 * time.Millisecond)
 	if c.Duration+c.Warmup > 2*time.Minute {
@@ -360,6 +363,9 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		Rate: c.Rate, InFlight: c.InFlight, Duration: c.Duration.Seconds(), Count: c.Count,
 		Warmup: c.Warmup.Seconds(), Payload: c.Payload,
 	}
+	if len(r.nodes) > 1 {
+		res.Params.Nodes = len(r.nodes)
+	}
 	if c.Scenario == ScenarioRooms {
 		res.Params.Rooms, res.Params.RoomSize = c.Rooms, c.RoomSize
 	}
@@ -395,6 +401,11 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		add(LatJoin, st.join)
 		add(LatDelivery, st.delivery)
 		add(LatUpgrade, st.upgrade)
+		add(LatDeliveryCross, st.cross)
+		add(LatDeliverySame, st.same)
+		for i, n := range st.upPerNode {
+			bump(&res.Conns.PerNode, i, n)
+		}
 		for k, h := range st.named {
 			add(k, h)
 		}
@@ -499,10 +510,36 @@ func warnings(res *Result, r *run) []string {
 	return w
 }
 
-// appendWSReq appends the WebSocket handshake request (with sid when
+// node is one target server of the run (several: a cluster).
+type node struct {
+	tgt         *target
+	wsReq       []byte // WebSocket handshake without sid
+	pollOpenReq []byte
+}
+
+// nodeIndex returns the node connection idx goes to: round robin, except
+// in the rooms scenario, where member j of every room (connection
+// j×rooms+room, the sender being member 0) goes to node j mod nodes, so
+// that a room's members sit on other nodes than its sender.
+func (r *run) nodeIndex(idx int32) int {
+	n := len(r.nodes)
+	if n == 1 {
+		return 0
+	}
+	i := int(idx)
+	if r.cfg.Scenario == ScenarioRooms {
+		i /= r.cfg.Rooms
+	}
+	return i % n
+}
+
+// nodeOf returns the node of session s.
+func (r *run) nodeOf(s *session) *node { return &r.nodes[r.nodeIndex(s.idx)] }
+
+// appendWSReq appends the WebSocket handshake request to n (with sid when
 // upgrading).
-func (r *run) appendWSReq(b []byte, sid string) []byte {
-	b = r.appendReqLine(b, "GET", "websocket", sid)
+func (r *run) appendWSReq(b []byte, n *node, sid string) []byte {
+	b = r.appendReqLine(b, n, "GET", "websocket", sid)
 	b = append(b, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "...)
 	b = append(b, r.wsKey...)
 	return append(b, "\r\nSec-WebSocket-Version: 13\r\n\r\n"...)
@@ -510,30 +547,31 @@ func (r *run) appendWSReq(b []byte, sid string) []byte {
 
 // appendPollReq appends a polling request: a complete GET, or a POST up to
 // its Content-Length value.
-func (r *run) appendPollReq(b []byte, method, sid string) []byte {
-	b = r.appendReqLine(b, method, "polling", sid)
+func (r *run) appendPollReq(b []byte, n *node, method, sid string) []byte {
+	b = r.appendReqLine(b, n, method, "polling", sid)
 	if method == "POST" {
 		return append(b, "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: "...)
 	}
 	return append(b, "\r\n"...)
 }
 
-func (r *run) appendReqLine(b []byte, method, transport, sid string) []byte {
+func (r *run) appendReqLine(b []byte, n *node, method, transport, sid string) []byte {
+	t := n.tgt
 	b = append(b, method...)
 	b = append(b, ' ')
-	b = append(b, r.tgt.path...)
+	b = append(b, t.path...)
 	b = append(b, "?EIO=4&transport="...)
 	b = append(b, transport...)
 	if sid != "" {
 		b = append(b, "&sid="...)
 		b = append(b, sid...)
 	}
-	if r.tgt.query != "" {
+	if t.query != "" {
 		b = append(b, '&')
-		b = append(b, r.tgt.query...)
+		b = append(b, t.query...)
 	}
 	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, r.tgt.host...)
+	b = append(b, t.host...)
 	b = append(b, "\r\nUser-Agent: siobench\r\n"...)
 	return b
 }

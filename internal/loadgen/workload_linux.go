@@ -153,6 +153,7 @@ type fanWL struct {
 	joins    []*tmpl // rooms: join emits, with an ack id
 	nrooms   int
 	inflight uint32
+	cluster  bool // several nodes: split delivery latency by node
 }
 
 func (w *fanWL) sender(s *session) bool {
@@ -232,6 +233,14 @@ func (w *fanWL) event(l *loop, s *session, name, data []byte) {
 		return
 	}
 	l.deliver(t)
+	if w.cluster && l.inWin(t) {
+		// the sender is on node 0 (connection 0; member 0 of each room)
+		if l.r.nodeIndex(s.idx) != 0 {
+			record(l.st.cross, l.now-t)
+		} else {
+			record(l.st.same, l.now-t)
+		}
+	}
 	if w.sender(s) && s.state == ssReady && l.complete(s, nil) && l.sending && !l.paced {
 		w.fill(l, s)
 	}
@@ -336,7 +345,7 @@ func newWorkload(r *run) (workload, error) {
 		}
 		return w, nil
 	case ScenarioBroadcast, ScenarioRooms:
-		w := &fanWL{rooms: c.Scenario == ScenarioRooms, name: "bcast", nrooms: 1, inflight: uint32(c.InFlight)}
+		w := &fanWL{rooms: c.Scenario == ScenarioRooms, name: "bcast", nrooms: 1, inflight: uint32(c.InFlight), cluster: len(r.nodes) > 1}
 		if w.rooms {
 			w.name, w.nrooms = "toroom", c.Rooms
 		}
