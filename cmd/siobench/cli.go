@@ -87,13 +87,13 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket, polling or polling+upgrade")
 	fs.IntVar(&c.Conns, "c", 0, "connections (shorthand for --conns)")
-	fs.IntVar(&c.Conns, "conns", 0, "connections (default 50; broadcast 1000; rooms rooms × room-size)")
+	fs.IntVar(&c.Conns, "conns", 0, "connections (default 50; broadcast and connect 1000; rooms --rooms × --room-size)")
 	fs.IntVar(&c.DialConcurrency, "dial-concurrency", 200, "handshakes in progress at once")
 	fs.Float64Var(&c.Rate, "rate", 0, "offered rate: ops/s (messages/s for broadcast, rooms; dials/s for connect --mode ramp); 0 = closed loop")
 	fs.IntVar(&c.InFlight, "inflight", 1, "closed loop: ops in flight per connection (per sender for broadcast, rooms)")
-	fs.DurationVar(&c.Duration, "duration", 0, "measurement window (default 5s; a bound with --count)")
+	fs.DurationVar(&c.Duration, "duration", 0, "measurement window (default 5s; connect storm and ramp: the connect phase; a bound with --count)")
 	fs.Int64Var(&c.Count, "count", 0, "send this many ops (messages) instead of running for --duration")
-	fs.DurationVar(&c.Warmup, "warmup", time.Second, "traffic before the window, not counted")
+	fs.DurationVar(&c.Warmup, "warmup", time.Second, "traffic before the window, not counted; connect: none")
 	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "after the window, wait at most this long for replies and deliveries")
 	fs.IntVar(&c.Payload, "payload", 100, "bytes of the string each message carries")
 	fs.StringVar(&c.Mode, "mode", "storm", "connect: storm, ramp or hold")
@@ -115,11 +115,43 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.interval, "progress", time.Second, "progress line interval")
 	fs.BoolVar(&o.compare, "compare", false, "compare the JSON result files given as arguments")
 	fs.IntVar(&o.loops, "server-loops", 0, "bundled in-process server: event loops (default GOMAXPROCS)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
-		fs.PrintDefaults()
-	}
+	// -h prints the usage on stdout (printUsage); a bad flag gets one line
+	// on stderr from the flag package and a pointer to -h.
+	fs.Usage = func() {}
 	return fs
+}
+
+// printUsage writes the usage to w; with a scenario, the defaults that
+// scenario uses.
+func printUsage(w io.Writer, fs *flag.FlagSet, scenario string) {
+	fmt.Fprint(w, usageHead)
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	if d := scenarioDefaults(scenario); d != "" {
+		fmt.Fprintf(w, "\n%s defaults: %s\n", scenario, d)
+	}
+}
+
+// scenarioDefaults describes the defaults scenario uses where they differ
+// between scenarios (options.finish and loadgen's withDefaults apply them).
+func scenarioDefaults(scenario string) string {
+	switch scenario {
+	case loadgen.ScenarioConnect:
+		return "--conns 1000, --mode storm, --warmup 0; storm and ramp: no --duration (the connect phase is the window); hold: --duration 5s"
+	case loadgen.ScenarioEcho, loadgen.ScenarioAck:
+		return "--conns 50, --warmup 1s, --duration 5s, closed loop with --inflight 1"
+	case loadgen.ScenarioChurn:
+		return "--conns 50, --churn-ops 10, --warmup 1s, --duration 5s"
+	case loadgen.ScenarioBroadcast:
+		return "--conns 1000 (connection 0 sends), --warmup 1s, --duration 5s, closed loop with --inflight 1"
+	case loadgen.ScenarioRooms:
+		return "--rooms 100 × --room-size 5 = 500 connections (with --conns: room size conns/rooms), --warmup 1s, --duration 5s"
+	case loadgen.ScenarioCustom:
+		return "--conns, --rate, --duration, --warmup and --inflight from the scenario file, else 50, closed loop, 5s, 1s, 1"
+	}
+	return ""
 }
 
 // cli runs siobench with args and returns the exit code.
@@ -137,8 +169,14 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			scenario := ""
+			if len(pos) > 0 {
+				scenario = pos[0]
+			}
+			printUsage(stdout, fs, scenario)
 			return exitOK
 		}
+		fmt.Fprintln(stderr, "run 'siobench -h' for usage")
 		return exitUsage
 	}
 	if o.compare {
@@ -218,6 +256,16 @@ func (o *options) finish(set map[string]bool) error {
 	if c.Duration < 0 || c.Warmup < 0 || c.Drain < 0 || c.Count < 0 {
 		return fmt.Errorf("negative --duration, --warmup, --drain or --count")
 	}
+	if set["server-pid"] {
+		switch {
+		case c.ServerPID < 1:
+			return fmt.Errorf("--server-pid %d: not a process id", c.ServerPID)
+		case c.URL == "":
+			return fmt.Errorf("--server-pid: without --url the bundled server runs inside siobench, so its CPU is already in the client's figures (\"server included\"); to measure a server apart, run `siobench serve` and pass its --url and pid")
+		case loadgen.PidCPU(c.ServerPID) < 0:
+			return fmt.Errorf("--server-pid %d: no such process", c.ServerPID)
+		}
+	}
 	if c.Conns == 0 {
 		switch c.Scenario {
 		case loadgen.ScenarioBroadcast:
@@ -292,7 +340,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return pos, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -477,6 +477,10 @@ func TestBadFlags(t *testing.T) {
 		{"echo", "--loops", "0"},
 		{"rooms", "--rooms", "0"},
 		{"echo", "--payload", "0"},
+		{"echo", "--url", "http://127.0.0.1:1", "--server-pid", "0"},
+		{"echo", "--url", "http://127.0.0.1:1", "--server-pid", fmt.Sprint(deadPID(t))},
+		{"echo", "--server-pid", fmt.Sprint(os.Getpid())}, // the bundled server is in-process
+		{"echo", "--url", "http://127.0.0.1:1,http://127.0.0.1:2/chat"},
 	} {
 		var out, errb bytes.Buffer
 		if code := cli(args, &out, &errb); code != exitUsage {
@@ -485,10 +489,60 @@ func TestBadFlags(t *testing.T) {
 		if !strings.Contains(errb.String(), "siobench") {
 			t.Errorf("%v: no usage message: %q", args, errb.String())
 		}
+		if strings.Contains(errb.String(), "loadgen") || strings.Count(errb.String(), "\n") > 2 {
+			t.Errorf("%v: want one line without internal names, then the -h hint: %q", args, errb.String())
+		}
 	}
-	var out, errb bytes.Buffer
-	if code := cli([]string{"-h"}, &out, &errb); code != exitOK || !strings.Contains(errb.String(), "scenarios:") {
-		t.Errorf("-h: exit %d\n%s", code, errb.String())
+}
+
+// deadPID returns the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+// -h writes the usage on stdout and exits 0, for siobench and for serve;
+// with a scenario it says the defaults that scenario uses.
+func TestHelp(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-h"}, "scenarios:"},
+		{[]string{"--help"}, "exit status:"},
+		{[]string{"connect", "-h"}, "connect defaults: --conns 1000"},
+		{[]string{"rooms", "--help"}, "rooms defaults: --rooms 100 × --room-size 5 = 500"},
+		{[]string{"serve", "-h"}, "-addr"},
+	} {
+		var out, errb bytes.Buffer
+		if code := cli(c.args, &out, &errb); code != exitOK || !strings.Contains(out.String(), c.want) || errb.Len() != 0 {
+			t.Errorf("%v: exit %d, stdout lacks %q or stderr is not empty:\n%s\nstderr: %s", c.args, code, c.want, out.String(), errb.String())
+		}
+	}
+	// the defaults -h states are the ones the runs use
+	for _, c := range []struct {
+		scenario string
+		conns    int
+		warmup   time.Duration
+	}{{"connect", 1000, 0}, {"broadcast", 1000, time.Second}, {"echo", 50, time.Second}, {"rooms", 500, time.Second}} {
+		o := &options{}
+		fs := newFlagSet(o, io.Discard)
+		if _, err := parseInterspersed(fs, nil); err != nil {
+			t.Fatal(err)
+		}
+		o.cfg.Scenario = c.scenario
+		if err := o.finish(map[string]bool{}); err != nil {
+			t.Fatal(err)
+		}
+		if o.cfg.Conns != c.conns || o.cfg.Warmup != c.warmup {
+			t.Errorf("%s: conns %d warmup %v, -h says %d and %v", c.scenario, o.cfg.Conns, o.cfg.Warmup, c.conns, c.warmup)
+		}
+		if d := scenarioDefaults(c.scenario); !strings.Contains(d, fmt.Sprint(c.conns)) {
+			t.Errorf("%s: -h says %q", c.scenario, d)
+		}
 	}
 }
 

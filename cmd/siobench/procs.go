@@ -192,7 +192,7 @@ func runProcs(ctx context.Context, o *options, embedded bool, prog io.Writer) (*
 	readers.Wait()
 	if firstErr != nil {
 		if cfgErr {
-			return nil, fmt.Errorf("%w: %v", loadgen.ErrConfig, firstErr)
+			return nil, loadgen.ConfigErrorf("%v", firstErr)
 		}
 		return nil, firstErr
 	}

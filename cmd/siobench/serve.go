@@ -79,14 +79,15 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval and timeout (default 25s / 20s)")
 	httpMode := fs.Bool("http", false, "serve through net/http (the server mounted as an http.Handler) instead of the event loops, to measure that mode")
 	probes := fs.Int("timer-probes", 0, "arm this many heartbeat-like timers (period: the ping interval, else 1s) on the server's timer set and report every 10s how late they fire")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: siobench serve [flags]\n\nServes the bench app (echo, echoack, bcast, join, toroom) on the main namespace.\n\nflags:")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "usage: siobench serve [flags]\n\nServes the bench app of docs/bench-app.md (echo, echoack, bcast, join, toroom) on the main namespace.\n\nflags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return exitOK
 		}
+		fmt.Fprintln(stderr, "run 'siobench serve -h' for usage")
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

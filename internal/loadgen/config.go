@@ -185,12 +185,23 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// ErrConfig wraps every configuration error: a bad flag, a bad URL.
-var ErrConfig = errors.New("loadgen: bad configuration")
+// ErrConfig matches (errors.Is) every configuration error: a bad flag, a
+// bad URL. The errors themselves read as what is wrong, for the user.
+var ErrConfig = errors.New("bad configuration")
+
+// configError is a configuration error; it is ErrConfig.
+type configError struct{ msg string }
+
+func (e *configError) Error() string        { return e.msg }
+func (e *configError) Is(target error) bool { return target == ErrConfig }
 
 func configErr(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+	return &configError{fmt.Sprintf(format, a...)}
 }
+
+// ConfigErrorf returns a configuration error (one that is ErrConfig) with
+// the message given.
+func ConfigErrorf(format string, a ...any) error { return configErr(format, a...) }
 
 // Validate reports a configuration error (wrapping ErrConfig) without
 // resolving the target.

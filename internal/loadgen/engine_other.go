@@ -8,7 +8,7 @@ import (
 )
 
 // ErrUnsupported: the load engine is built on epoll.
-var ErrUnsupported = errors.New("loadgen: the load engine needs Linux (epoll)")
+var ErrUnsupported = errors.New("the load engine needs Linux (epoll)")
 
 // Runner runs one configured load test (Linux only).
 type Runner struct{ cfg Config }

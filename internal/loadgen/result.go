@@ -411,7 +411,7 @@ func (r *Result) problems() []string {
 // recomputed. The inputs are not modified.
 func Merge(rs []*Result) (*Result, error) {
 	if len(rs) == 0 {
-		return nil, fmt.Errorf("loadgen: merge: no results")
+		return nil, fmt.Errorf("merge: no results")
 	}
 	out := *rs[0]
 	out.Latency = map[string]*Latency{}
@@ -430,7 +430,7 @@ func Merge(rs []*Result) (*Result, error) {
 	first := true
 	for i, r := range rs {
 		if r.Scenario != out.Scenario {
-			return nil, fmt.Errorf("loadgen: merge: scenario %q with %q", r.Scenario, out.Scenario)
+			return nil, fmt.Errorf("merge: scenario %q with %q", r.Scenario, out.Scenario)
 		}
 		if r.Started.Before(out.Started) {
 			out.Started = r.Started
@@ -485,7 +485,7 @@ func Merge(rs []*Result) (*Result, error) {
 		for k, l := range r.Latency {
 			h, err := DecodeHist(l.Hist)
 			if err != nil {
-				return nil, fmt.Errorf("loadgen: merge: result %d, latency %s: %w", i, k, err)
+				return nil, fmt.Errorf("merge: result %d, latency %s: %w", i, k, err)
 			}
 			if hists[k] == nil {
 				hists[k] = NewHist()

@@ -56,7 +56,7 @@ func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
 	}
 	h, err := hdrhistogram.Decode([]byte(s))
 	if err != nil {
-		return nil, fmt.Errorf("loadgen: histogram: %w", err)
+		return nil, fmt.Errorf("histogram: %w", err)
 	}
 	return h, nil
 }
