@@ -42,7 +42,8 @@ type options struct {
 	interval  time.Duration
 	compare   bool
 	serveAddr string
-	loops     int // bundled server's loops
+	loops     int    // bundled server's loops
+	note      string // said on stderr before the run (an automatic --procs)
 }
 
 const usageHead = `siobench load-tests Socket.IO v4 servers.
@@ -105,7 +106,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", 5*time.Second, "dial to namespace joined, per connection")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 0, "bound on the whole connect phase (default 30s + 1ms per connection)")
 	fs.IntVar(&c.Loops, "loops", 0, "event loops per process (default: the CPUs it may use)")
-	fs.IntVar(&c.Procs, "procs", 1, "spread the connections over this many child processes (each may hold ~19,000)")
+	fs.IntVar(&c.Procs, "procs", 1, "spread the connections over this many child processes (default: 1, or as many as the descriptor limit needs)")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "sample this server process's CPU and RSS during the window (`pid`)")
 	fs.StringVar(&c.Label, "label", "", "name of this run in results and comparisons")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON on stdout (progress goes to stderr)")
@@ -197,6 +198,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if err := o.finish(set); err != nil {
 		return usageErr(fs, stderr, "%v", err)
+	}
+	if o.note != "" && !o.quiet {
+		fmt.Fprintln(stderr, "siobench: "+o.note)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -301,8 +305,8 @@ func (o *options) finish(set map[string]bool) error {
 	if c.Procs > 1 && total < c.Procs {
 		return fmt.Errorf("--procs %d for %d connections", c.Procs, total)
 	}
-	if c.Procs == 1 && total > 19000 {
-		return fmt.Errorf("%d connections need --procs %d (a process may hold ~19,000 descriptors)", total, (total+17999)/18000)
+	if err := o.fdBudget(total, set["procs"]); err != nil {
+		return err
 	}
 	// Check everything the engine checks, with a placeholder target when
 	// the bundled server will be started.
@@ -331,6 +335,53 @@ func (u *urlList) Set(v string) error {
 		v = string(*u) + "," + v
 	}
 	*u = urlList(v)
+	return nil
+}
+
+// fdLimit is the descriptor limit of a siobench process (tests replace it).
+var fdLimit = loadgen.FDLimit
+
+// fdBudget fits the run into the processes' descriptor limits: the client
+// side of every connection, and with the bundled server (no --url) its
+// side too, in this process. When one process cannot hold it all and
+// --procs was not given, the connections are spread over child processes
+// (the bundled server stays in this one); what cannot fit is refused.
+func (o *options) fdBudget(total int, procsSet bool) error {
+	c := &o.cfg
+	lim := fdLimit()
+	budget := loadgen.ConnBudget(lim)
+	client := func(n int) int { return loadgen.FDsNeeded(n, c.Transport, c.DialConcurrency) }
+	server := 0
+	if c.URL == "" {
+		server = client(total) // the bundled server holds the other end of every connection
+		if server > budget {
+			return fmt.Errorf("%d connections: the bundled server would hold ~%d descriptors inside siobench, over what its limit (ulimit -n %d) leaves; run it apart (`siobench serve`, several nodes if need be) and pass --url", total, server, lim)
+		}
+	}
+	if c.Procs == 1 {
+		need := client(total) + server
+		if need <= budget {
+			return nil
+		}
+		k := max(2, (client(total)+budget-1)/max(1, budget))
+		who := "client side"
+		if server > 0 {
+			who = "client side and the bundled server's"
+		}
+		if procsSet {
+			return fmt.Errorf("%d connections need ~%d descriptors in one process (%s), over what its limit (ulimit -n %d) leaves: use --procs %d or more", total, need, who, lim, k)
+		}
+		c.Procs = k
+		o.note = fmt.Sprintf("%d connections need ~%d descriptors (%s), more than one process may hold (ulimit -n %d): spreading the connections over %d child processes", total, need, who, lim, k)
+		if server > 0 {
+			o.note += "; the bundled server stays in this one"
+		}
+	}
+	for _, n := range loadgen.SplitConns(total, c.Procs) {
+		if client(n) > budget {
+			return fmt.Errorf("--procs %d: %d connections per process need ~%d descriptors, over what the limit (ulimit -n %d) leaves: use --procs %d or more", c.Procs, n, client(n), lim, (client(total)+budget-1)/max(1, budget))
+		}
+	}
 	return nil
 }
 

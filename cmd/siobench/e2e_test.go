@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -821,5 +822,58 @@ func TestClusterRedis(t *testing.T) {
 				t.Errorf("cross-node deliveries %d, want %d", cross.Count, want)
 			}
 		})
+	}
+}
+
+// The descriptor budget counts the bundled server's side too: a run that
+// one process cannot hold is spread over child processes when --procs was
+// not given, refused with the reason otherwise (issue 13.3). The limit is
+// pretended small; the run is real.
+func TestFDBudget(t *testing.T) {
+	defer func(f func() int) { fdLimit = f }(fdLimit)
+	fdLimit = func() int { return 164 } // leaves 100 for connections
+	for _, c := range []struct {
+		args  []string
+		procs int    // 0: refused
+		why   string // in the note or the error
+	}{
+		{[]string{"echo", "-c", "40"}, 1, ""},
+		{[]string{"echo", "-c", "60"}, 2, "the bundled server stays in this one"}, // 60 + 60 > 100
+		{[]string{"echo", "-c", "60", "--url", "http://127.0.0.1:1"}, 1, ""},
+		{[]string{"echo", "-c", "150", "--url", "http://127.0.0.1:1"}, 2, "spreading the connections over 2 child processes"},
+		{[]string{"echo", "-c", "60", "--procs", "1"}, 0, "use --procs 2"},
+		{[]string{"echo", "-c", "120"}, 0, "the bundled server would hold ~120 descriptors"},
+		{[]string{"echo", "-c", "30", "--transport", "polling", "--procs", "1"}, 0, "use --procs 2"}, // 60 + 60
+		{[]string{"echo", "-c", "250", "--url", "http://127.0.0.1:1", "--procs", "2"}, 0, "use --procs 3"},
+	} {
+		o := &options{}
+		fs := newFlagSet(o, io.Discard)
+		pos, err := parseInterspersed(fs, c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.cfg.Scenario = pos[0]
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		err = o.finish(set)
+		switch {
+		case c.procs == 0 && (err == nil || !strings.Contains(err.Error(), c.why)):
+			t.Errorf("%v: want refused with %q, got %v", c.args, c.why, err)
+		case c.procs > 0 && (err != nil || o.cfg.Procs != c.procs || !strings.Contains(o.note, c.why)):
+			t.Errorf("%v: err %v, procs %d (want %d), note %q", c.args, err, o.cfg.Procs, c.procs, o.note)
+		}
+	}
+	// and the spread run works: the children hold the clients, this
+	// process the bundled server
+	var out, errb bytes.Buffer
+	if code := cli(append([]string{"echo", "-c", "60"}, short[1:]...), &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r loadgen.Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Params.Procs != 2 || r.Conns.Up != 60 || !strings.Contains(errb.String(), "spreading the connections over 2 child processes") {
+		t.Errorf("procs %d, up %d, stderr %q", r.Params.Procs, r.Conns.Up, errb.String())
 	}
 }

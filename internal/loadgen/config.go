@@ -241,8 +241,8 @@ func (c Config) Validate() error {
 	if c.Rate < 0 {
 		return configErr("negative --rate")
 	}
-	if c.Conns > 19500 {
-		return configErr("%d connections in one process: the descriptor limit allows ~19,000; use --procs", c.Conns)
+	if need, lim := FDsNeeded(c.Conns, c.Transport, c.DialConcurrency), FDLimit(); need > ConnBudget(lim) {
+		return configErr("%d connections need ~%d descriptors in one process, over what its limit (ulimit -n %d) leaves: use --procs", c.Conns, need, lim)
 	}
 	if c.Scenario == ScenarioBroadcast && c.InFlight > 1 && c.Rate > 0 {
 		return configErr("--inflight applies to a closed-loop sender (no --rate)")
@@ -338,6 +338,24 @@ func resolve(c *Config) ([]target, error) {
 	}
 	return ts, nil
 }
+
+// FDsNeeded returns the descriptors conns connections over transport hold
+// on one side (client or server): one socket each over WebSocket, two over
+// polling (the GET and the POST), and for polling+upgrade one, plus two for
+// each handshake that may be in progress.
+func FDsNeeded(conns int, transport string, dialConcurrency int) int {
+	switch transport {
+	case TransportPolling:
+		return 2 * conns
+	case TransportPollingUpgrade:
+		return conns + 2*min(conns, max(1, dialConcurrency))
+	}
+	return conns
+}
+
+// ConnBudget returns the descriptors a process whose limit is limit may
+// give to connections: the limit less a reserve for everything else.
+func ConnBudget(limit int) int { return max(0, limit-max(64, limit/20)) }
 
 // evenShare splits n over the run's connections: this process's part, with
 // the rounding remainder going to the first process.

@@ -37,5 +37,8 @@ func PidCPUSplit(pid int) (user, sys int64) { return -1, -1 }
 // PidRSS is not measured outside Linux.
 func PidRSS(pid int) int64 { return -1 }
 
+// FDLimit is not read outside Linux.
+func FDLimit() int { return 1 << 20 }
+
 // Cores is 1 outside Linux.
 func Cores() int { return 1 }
