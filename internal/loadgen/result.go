@@ -514,8 +514,10 @@ func Merge(rs []*Result) (*Result, error) {
 
 		mergeSeries(&out.Series, &r.Series)
 		for _, w := range r.Warnings {
-			if len(rs) > 1 {
+			if len(rs) > 1 && !everyOne(rs, w) {
 				w = fmt.Sprintf("process %d: %s", i, w)
+			} else if i > 0 {
+				continue // said once for all
 			}
 			out.Warnings = append(out.Warnings, w)
 		}
@@ -529,6 +531,16 @@ func Merge(rs []*Result) (*Result, error) {
 	}
 	out.Finish()
 	return &out, nil
+}
+
+// everyOne reports whether every result warns w.
+func everyOne(rs []*Result, w string) bool {
+	for _, r := range rs {
+		if !slices.Contains(r.Warnings, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeSeries adds src into dst bucket by bucket. Conns buckets hold a level
