@@ -877,3 +877,22 @@ func TestFDBudget(t *testing.T) {
 		t.Errorf("procs %d, up %d, stderr %q", r.Params.Procs, r.Conns.Up, errb.String())
 	}
 }
+
+// The progress line counts the warm-up's round trips too (issue 13.6): it
+// used to show ops/s 0 until the window opened.
+func TestProgressWarmup(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"echo", "-c", "5", "--json", "--warmup", "1s", "--duration", "200ms", "--progress", "100ms"}
+	if code := cli(args, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	moving := false
+	for _, line := range strings.Split(errb.String(), "\n") {
+		if strings.Contains(line, " warmup ") && strings.Contains(line, "ops/s ") && !strings.Contains(line, "ops/s 0 ") {
+			moving = true
+		}
+	}
+	if !moving {
+		t.Errorf("no warm-up progress line with ops/s above 0:\n%s", errb.String())
+	}
+}

@@ -223,6 +223,8 @@ func sumSnapshots(ss []loadgen.Snapshot) loadgen.Snapshot {
 		t.Sent += s.Sent
 		t.Done += s.Done
 		t.Delivered += s.Delivered
+		t.AllDone += s.AllDone
+		t.AllDelivered += s.AllDelivered
 		t.Errors += s.Errors
 		t.Outstanding += s.Outstanding
 		t.P99 = max(t.P99, s.P99)

@@ -83,8 +83,8 @@ func TestFormat(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	cfg := loadgen.Config{Scenario: loadgen.ScenarioEcho, TotalConns: 50}
-	prev := loadgen.Snapshot{Done: 1000}
-	s := loadgen.Snapshot{Phase: "run", Elapsed: 3 * time.Second, Up: 50, Failed: 2, Done: 3000, P99: 250 * time.Microsecond, Errors: 1}
+	prev := loadgen.Snapshot{AllDone: 1000}
+	s := loadgen.Snapshot{Phase: "run", Elapsed: 3 * time.Second, Up: 50, Failed: 2, AllDone: 3000, P99: 250 * time.Microsecond, Errors: 1}
 	line := progressLine(cfg, s, prev, time.Second)
 	for _, want := range []string{"run", "conns 50/50", "(2 failed)", "ops/s 2.00k", "p99 250µs", "errors 1"} {
 		if !strings.Contains(line, want) {

@@ -51,6 +51,7 @@ type loopPub struct {
 	up, settled, failed   atomic.Int64
 	sent, done, delivered atomic.Int64 // in-window
 	errors, outstanding   atomic.Int64
+	allDone, allDeliv     atomic.Int64 // every phase, warm-up included
 	lastDeliv             atomic.Int64 // Clock ns of the latest delivery
 	p99                   atomic.Int64 // ns, main latency so far
 	cpuWindow             atomic.Int64 // thread CPU ns during the window, set at drain
@@ -312,6 +313,8 @@ func (l *loop) publish(final bool) {
 	p.sent.Store(l.st.sent)
 	p.done.Store(l.st.done)
 	p.delivered.Store(l.st.deliveries)
+	p.allDone.Store(l.st.allDone)
+	p.allDeliv.Store(l.st.allDeliv)
 	p.outstanding.Store(int64(l.outstand))
 	var e int64
 	for _, n := range l.st.errs {

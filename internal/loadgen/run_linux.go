@@ -148,6 +148,8 @@ func (rn *Runner) Snapshot() Snapshot {
 		s.Sent += p.sent.Load()
 		s.Done += p.done.Load()
 		s.Delivered += p.delivered.Load()
+		s.AllDone += p.allDone.Load()
+		s.AllDelivered += p.allDeliv.Load()
 		s.Errors += p.errors.Load()
 		s.Outstanding += p.outstanding.Load()
 		s.P99 = max(s.P99, time.Duration(p.p99.Load()))

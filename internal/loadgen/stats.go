@@ -77,6 +77,7 @@ type loopStats struct {
 	firstDial, lastReady                int64 // connect phase bounds (Clock ns)
 	lastDone                            int64 // latest in-window completion
 	bytesIn, bytesOut                   int64
+	allDone, allDeliv                   int64 // completions, copies in every phase (progress rates)
 
 	errs map[string]int64
 
