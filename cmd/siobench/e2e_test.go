@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -191,7 +192,7 @@ func TestScenariosBundled(t *testing.T) {
 // port and returns its URL; it fails when Node or the npm packages are
 // missing (make test installs them), so a comparison never silently
 // disappears.
-func startNode(t *testing.T) (string, int) {
+func startNode(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -201,7 +202,7 @@ func startNode(t *testing.T) (string, int) {
 	if _, err := os.Stat(filepath.Join(root, "interop/node_modules/socket.io/package.json")); err != nil {
 		t.Fatal("interop/node_modules/socket.io missing: run `make deps`")
 	}
-	cmd := exec.Command(node, filepath.Join(root, "bench/peers/node/server.js"), "--port", "0")
+	cmd := exec.Command(node, append([]string{filepath.Join(root, "bench/peers/node/server.js"), "--port", "0"}, args...)...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -894,5 +895,94 @@ func TestProgressWarmup(t *testing.T) {
 	}
 	if !moving {
 		t.Errorf("no warm-up progress line with ops/s above 0:\n%s", errb.String())
+	}
+}
+
+// --namespace and --auth in every scenario: the bench app on /bench only,
+// behind a middleware that wants {"token":"user-<index>"}; every
+// connection's token arrives once.
+func TestNamespaceAuth(t *testing.T) {
+	s := sio.NewServer(nil)
+	var mu sync.Mutex
+	tokens := map[string]int{}
+	n := s.Of("/bench")
+	n.Use(func(so *sio.Socket, next func(error)) {
+		var a struct {
+			Token string `json:"token"`
+		}
+		if json.Unmarshal(so.Handshake().Auth, &a) != nil || !strings.HasPrefix(a.Token, "user-") {
+			next(errors.New("not authorized"))
+			return
+		}
+		mu.Lock()
+		tokens[a.Token]++
+		mu.Unlock()
+		next(nil)
+	})
+	n.OnConnection(func(so *sio.Socket) { benchapp.Attach(s, so) })
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ls.Serve()
+	<-ls.Ready()
+	t.Cleanup(func() { s.Close() })
+	url := "http://" + ls.Addr().String()
+	for _, c := range scenarioCases {
+		if c.name == "connect-hold" || c.name == "echo-paced" || c.name == "broadcast-count" || c.name == "connect-ramp" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			clear(tokens)
+			mu.Unlock()
+			args := append(append([]string{}, c.args...), short...)
+			args = append(args, "--url", url, "--namespace", "/bench", "--auth", `{"token":"user-{{i}}"}`)
+			r, _ := runJSON(t, args...)
+			checkSane(t, c, r)
+			if r.Namespace != "/bench" {
+				t.Errorf("namespace %q", r.Namespace)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range r.Conns.Target {
+				if tokens[fmt.Sprintf("user-%d", i)] < 1 {
+					t.Fatalf("no connection with token user-%d: %v", i, tokens)
+				}
+			}
+			if c.name != "churn" && len(tokens) != r.Conns.Target {
+				t.Errorf("%d tokens for %d connections", len(tokens), r.Conns.Target)
+			}
+		})
+	}
+	// a static payload, and none: refused by the middleware
+	runJSON(t, append([]string{"echo", "-c", "3", "--url", url + "/bench", "--auth", `{"token":"user-x"}`}, short...)...)
+	r, line := runFailed(t, nil, "echo", "-c", "3", "--url", url+"/bench", "--quiet")
+	if r.Errors["namespace: connect_error (not authorized)"] != 3 || !strings.Contains(line, "no connection came up") {
+		t.Errorf("errors %v, line %q", r.Errors, line)
+	}
+	var out, errb bytes.Buffer
+	if code := cli([]string{"echo", "--url", url, "--auth", "[1]"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "want a JSON object") {
+		t.Errorf("--auth [1]: exit %d: %s", code, errb.String())
+	}
+}
+
+// The same against the Node.js peer (socket.io 4.8) serving the app on
+// /bench behind a token check.
+func TestNamespaceAuthNode(t *testing.T) {
+	url, _ := startNode(t, "--namespace", "/bench", "--require-token")
+	for _, c := range scenarioCases {
+		if c.name != "echo" && c.name != "rooms" && c.name != "broadcast" && c.name != "polling" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", url+"/bench", "--auth", `{"token":"user-{{i}}"}`)...)
+			checkSane(t, c, r)
+		})
+	}
+	r, _ := runFailed(t, nil, "echo", "-c", "3", "--url", url+"/bench", "--quiet")
+	if r.Errors["namespace: connect_error (not authorized)"] != 3 {
+		t.Errorf("errors %v", r.Errors)
 	}
 }

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -51,6 +53,10 @@ type Config struct {
 	URL       string
 	Path      string // Engine.IO endpoint (default /socket.io/)
 	Namespace string // default from URL, else "/"
+	// Auth is the CONNECT packet's payload (socket.io-client's auth
+	// option), a JSON object; {{i}} in it is replaced by each connection's
+	// index (0, 1, …), e.g. {"token":"user-{{i}}"}. Empty: none.
+	Auth      string
 	Transport string // websocket (default), polling, polling+upgrade
 
 	Conns           int     // connections of this process
@@ -240,6 +246,12 @@ func (c Config) Validate() error {
 	}
 	if c.Rate < 0 {
 		return configErr("negative --rate")
+	}
+	if c.Auth != "" {
+		v := []byte(strings.ReplaceAll(c.Auth, "{{i}}", "0"))
+		if t := bytes.TrimSpace(v); !json.Valid(v) || len(t) == 0 || t[0] != '{' {
+			return configErr("--auth %s: want a JSON object, e.g. '{\"token\":\"user-{{i}}\"}' ({{i}}: the connection's index)", c.Auth)
+		}
 	}
 	if need, lim := FDsNeeded(c.Conns, c.Transport, c.DialConcurrency), FDLimit(); need > ConnBudget(lim) {
 		return configErr("%d connections need ~%d descriptors in one process, over what its limit (ulimit -n %d) leaves: use --procs", c.Conns, need, lim)

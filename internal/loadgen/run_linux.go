@@ -34,6 +34,7 @@ type run struct {
 	wsAccept []byte
 
 	tPong, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
+	authPerConn                                    bool // the CONNECT is built per session (--auth with {{i}})
 
 	sched       atomic.Pointer[schedule]
 	budget      *atomic.Int64 // count mode: ops left to send

@@ -4,6 +4,7 @@ package loadgen
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/sioloop/sioloop/sio/parser"
 )
@@ -377,6 +378,18 @@ func newWorkload(r *run) (workload, error) {
 	return nil, configErr("unknown scenario %q", c.Scenario)
 }
 
+// connectTmpl returns the CONNECT packet of session s: the run's, or one
+// built for it when the auth payload is templated with {{i}}.
+func (r *run) connectTmpl(s *session) *tmpl {
+	if !r.authPerConn {
+		return r.tConnect
+	}
+	tb := &tmplBuilder{}
+	tb.lit("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: []byte(r.tgt.nsp), ID: parser.NoID})))
+	tb.lit(strings.ReplaceAll(r.cfg.Auth, "{{i}}", itoa(int64(s.idx))))
+	return tb.build(r.key)
+}
+
 // controlTmpls builds the fixed packets every session may send.
 func (r *run) controlTmpls() {
 	raw := func(s string) *tmpl {
@@ -388,6 +401,7 @@ func (r *run) controlTmpls() {
 	r.tPong = raw("3")
 	r.tProbe = raw("2probe")
 	r.tUpgrade = raw("5")
-	r.tConnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})))
+	r.tConnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})) + r.cfg.Auth)
+	r.authPerConn = strings.Contains(r.cfg.Auth, "{{i}}")
 	r.tDisconnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketDisconnect, Namespace: nsp, ID: parser.NoID})))
 }

@@ -9,6 +9,11 @@
 //   toroom          → io.to(data.room).emit("toroom", data)
 //
 // usage: node bench/peers/node/server.js [--host 127.0.0.1] [--port 3000] [--path /socket.io/]
+//                                         [--namespace /name [--require-token]]
+//
+// --namespace serves the app on that namespace instead of the main one;
+// --require-token admits only sockets whose CONNECT auth is
+// {"token":"user-…"} (siobench --auth '{"token":"user-{{i}}"}').
 //
 // Port 0 picks a free port. Once listening it prints one JSON line on stdout:
 // {"url":"http://127.0.0.1:PORT","pid":PID}. socket.io is loaded from
@@ -26,25 +31,35 @@ function arg(name, def) {
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port', '3000'));
 const ioPath = arg('path', '/socket.io/');
+const nspName = arg('namespace', '/');
+const requireToken = process.argv.includes('--require-token');
 const mod = process.env.SOCKETIO_MODULE || path.resolve(__dirname, '../../../interop/node_modules/socket.io');
 const { Server } = require(mod);
 
 const httpServer = http.createServer();
 const io = new Server(httpServer, { path: ioPath });
 
-io.on('connection', (socket) => {
+const nsp = io.of(nspName);
+if (requireToken) {
+  nsp.use((socket, next) => {
+    const t = socket.handshake.auth && socket.handshake.auth.token;
+    next(typeof t === 'string' && t.startsWith('user-') ? undefined : new Error('not authorized'));
+  });
+}
+
+nsp.on('connection', (socket) => {
   socket.on('echo', (...args) => socket.emit('echo', ...args));
   socket.on('echoack', (...args) => {
     const ack = args.pop();
     if (typeof ack === 'function') ack(...args);
   });
-  socket.on('bcast', (...args) => io.emit('bcast', ...args));
+  socket.on('bcast', (...args) => nsp.emit('bcast', ...args));
   socket.on('join', (room, ack) => {
     socket.join(String(room));
     if (typeof ack === 'function') ack('ok');
   });
   socket.on('toroom', (data) => {
-    if (data && data.room !== undefined) io.to(String(data.room)).emit('toroom', data);
+    if (data && data.room !== undefined) nsp.to(String(data.room)).emit('toroom', data);
   });
 });
 
