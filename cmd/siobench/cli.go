@@ -86,6 +86,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.Var((*urlList)(&c.URL), "url", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process); repeat it or give a comma-separated list for the nodes of a cluster")
 	fs.StringVar(&c.Path, "path", "/socket.io/", "Engine.IO endpoint `path`")
 	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
+	fs.BoolVar(&c.Insecure, "insecure", false, "https:// and wss:// targets: do not verify the server's certificate (self-signed test servers)")
 	fs.StringVar(&c.Auth, "auth", "", "CONNECT payload, a JSON `object` (socket.io-client's auth); {{i}} becomes each connection's index: '{\"token\":\"user-{{i}}\"}'")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket, polling or polling+upgrade")
 	fs.IntVar(&c.Conns, "c", 0, "connections (shorthand for --conns)")

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sioloop/sioloop/adapter/redis"
+	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/internal/benchapp"
 	"github.com/sioloop/sioloop/internal/loadgen"
 	"github.com/sioloop/sioloop/loop"
@@ -466,7 +468,7 @@ func TestBadFlags(t *testing.T) {
 		{"echo", "--transport", "carrier-pigeon"},
 		{"connect", "--mode", "sideways"},
 		{"connect", "--mode", "ramp"}, // needs --rate
-		{"echo", "--url", "https://example.com"},
+		{"echo", "--url", "ftp://example.com"},
 		{"echo", "--url", "::bad"},
 		{"echo", "--mode", "storm"},
 		{"custom"},
@@ -984,5 +986,37 @@ func TestNamespaceAuthNode(t *testing.T) {
 	r, _ := runFailed(t, nil, "echo", "-c", "3", "--url", url+"/bench", "--quiet")
 	if r.Errors["namespace: connect_error (not authorized)"] != 3 {
 		t.Errorf("errors %v", r.Errors)
+	}
+}
+
+// https:// targets: the bench app behind net/http's TLS with a self-signed
+// certificate, every transport; without --insecure the certificate is
+// refused and the run says why.
+func TestTLS(t *testing.T) {
+	s := benchapp.New(nil)
+	t.Cleanup(func() { s.Close() })
+	mux := http.NewServeMux()
+	mux.Handle(s.Path(), s)
+	ts := httptest.NewUnstartedServer(mux)
+	ts.Config.ConnContext = eio.ConnContext
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	for _, c := range scenarioCases {
+		switch c.name {
+		case "echo", "broadcast", "rooms", "churn", "connect-storm", "polling", "polling-upgrade":
+		default:
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", ts.URL, "--insecure")...)
+			checkSane(t, c, r)
+		})
+	}
+	wss := "wss" + strings.TrimPrefix(ts.URL, "https")
+	runJSON(t, append([]string{"ack", "-c", "3", "--url", wss, "--insecure"}, short...)...)
+	r, line := runFailed(t, nil, "echo", "-c", "3", "--url", ts.URL, "--quiet")
+	if r.Errors["tls: certificate signed by unknown authority (--insecure skips verification)"] != 3 || !strings.Contains(line, "no connection came up") {
+		t.Errorf("errors %v, line %q", r.Errors, line)
 	}
 }

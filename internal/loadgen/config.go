@@ -56,7 +56,10 @@ type Config struct {
 	// Auth is the CONNECT packet's payload (socket.io-client's auth
 	// option), a JSON object; {{i}} in it is replaced by each connection's
 	// index (0, 1, …), e.g. {"token":"user-{{i}}"}. Empty: none.
-	Auth      string
+	Auth string
+	// Insecure skips the verification of TLS certificates (https:// and
+	// wss:// targets with self-signed certificates).
+	Insecure  bool
 	Transport string // websocket (default), polling, polling+upgrade
 
 	Conns           int     // connections of this process
@@ -101,6 +104,7 @@ type Config struct {
 
 // target is the parsed, resolved URL.
 type target struct {
+	tls   bool   // https:// or wss://
 	host  string // Host header value
 	addr  *net.TCPAddr
 	path  string
@@ -299,17 +303,18 @@ func parseURL(raw, path, nsp string) (target, error) {
 	if err != nil {
 		return target{}, configErr("bad --url: %v", err)
 	}
+	secure := false
 	switch u.Scheme {
 	case "http", "ws":
 	case "https", "wss":
-		return target{}, configErr("--url %s: TLS is not supported (loopback benchmarks only)", raw)
+		secure = true
 	default:
-		return target{}, configErr("--url %q: want http://host:port", raw)
+		return target{}, configErr("--url %q: want http://host:port or https://host:port", raw)
 	}
 	if u.Host == "" {
 		return target{}, configErr("--url %q has no host", raw)
 	}
-	t := target{host: u.Host, path: path, query: u.RawQuery, nsp: "/"}
+	t := target{tls: secure, host: u.Host, path: path, query: u.RawQuery, nsp: "/"}
 	switch p := strings.TrimSuffix(u.Path, "/"); {
 	case p == "":
 	case p == strings.TrimSuffix(path, "/"):
@@ -340,7 +345,11 @@ func resolve(c *Config) ([]target, error) {
 		t := &ts[i]
 		hostport := t.host
 		if _, _, err := net.SplitHostPort(hostport); err != nil {
-			hostport = net.JoinHostPort(hostport, "80")
+			port := "80"
+			if t.tls {
+				port = "443"
+			}
+			hostport = net.JoinHostPort(hostport, port)
 		}
 		a, err := net.ResolveTCPAddr("tcp", hostport)
 		if err != nil {

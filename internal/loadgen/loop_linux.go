@@ -103,6 +103,8 @@ type loop struct {
 	nextPub   int64
 	silent    int64 // a ready connection with no input for this long failed (ns; 0 = off)
 	rng       uint64
+	tls       *tlsLoop // TLS targets only
+	wakeFd    int      // eventfd of finished TLS handshakes, -1 without TLS
 
 	pub loopPub
 }
@@ -118,9 +120,16 @@ func newLoop(r *run, id int) (*loop, error) {
 		buf:    make([]byte, readBufSize),
 		st:     newLoopStats(),
 		winEnd: 1 << 62,
+		wakeFd: -1,
 		rng:    0x9e3779b97f4a7c15 ^ uint64(id+1)*0xbf58476d1ce4e5b9,
 	}
 	l.st.firstDial = -1
+	if r.tlsConfigs != nil {
+		if err := l.initTLS(); err != nil {
+			unix.Close(epfd)
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -180,11 +189,14 @@ func (l *loop) nextWake() int64 {
 
 // event handles one epoll event.
 func (l *loop) event(ev *unix.EpollEvent) {
-	if int(ev.Fd) >= len(l.socks) {
-		return
+	var k *sock
+	if int(ev.Fd) < len(l.socks) {
+		k = l.socks[ev.Fd]
 	}
-	k := l.socks[ev.Fd]
 	if k == nil {
+		if int(ev.Fd) == l.wakeFd {
+			l.tlsWake()
+		}
 		return
 	}
 	if k.state == sockConnecting {
@@ -196,7 +208,7 @@ func (l *loop) event(ev *unix.EpollEvent) {
 	if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		l.readable(k, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 	}
-	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && len(k.out) > 0 {
+	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && (len(k.out) > 0 || l.tls != nil && l.tlsOf(k) != nil) {
 		l.queue(k)
 	}
 }
@@ -418,6 +430,12 @@ func (l *loop) connected(k *sock) {
 
 // readable reads k until the kernel has nothing more (edge-triggered).
 func (l *loop) readable(k *sock, hup bool) {
+	if l.tls != nil {
+		if t := l.tlsOf(k); t != nil {
+			l.readableTLS(k, t, hup)
+			return
+		}
+	}
 	for k.state != sockClosed {
 		var (
 			n      int
@@ -508,7 +526,16 @@ func (l *loop) flush() {
 		k := l.dirty[i]
 		l.dirty[i] = nil
 		k.queued = false
-		if k.state == sockClosed || k.state == sockConnecting || len(k.out) == 0 {
+		if k.state == sockClosed || k.state == sockConnecting {
+			continue
+		}
+		if l.tls != nil {
+			if t := l.tlsOf(k); t != nil {
+				l.flushTLS(k, t)
+				continue
+			}
+		}
+		if len(k.out) == 0 {
 			continue
 		}
 		n, err := unix.Write(int(k.fd), k.out)
@@ -535,6 +562,9 @@ func (l *loop) flush() {
 func (l *loop) closeSock(k *sock) {
 	if k.state == sockClosed {
 		return
+	}
+	if l.tls != nil {
+		l.tlsClosed(k)
 	}
 	if k.fd >= 0 {
 		l.socks[k.fd] = nil
@@ -582,4 +612,7 @@ func (l *loop) closeAll() {
 		}
 	}
 	unix.Close(l.epfd)
+	if l.tls != nil {
+		l.closeTLS()
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -32,6 +33,9 @@ type run struct {
 
 	wsKey    string
 	wsAccept []byte
+
+	tlsConfigs map[*target]*tls.Config // TLS targets (nil: none)
+	tlsCache   tls.ClientSessionCache
 
 	tPong, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
 	authPerConn                                    bool // the CONNECT is built per session (--auth with {{i}})
@@ -84,6 +88,13 @@ func New(cfg Config) (*Runner, error) {
 	h := sha1.Sum([]byte(r.wsKey + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	r.wsAccept = []byte(base64.StdEncoding.EncodeToString(h[:]))
 	for i := range tgts {
+		if tgts[i].tls {
+			if r.tlsConfigs == nil {
+				r.tlsConfigs = map[*target]*tls.Config{}
+				r.tlsCache = tls.NewLRUClientSessionCache(max(64, c.Conns))
+			}
+			r.tlsConfigs[&tgts[i]] = r.tlsConfig(&tgts[i])
+		}
 		n := node{tgt: &tgts[i]}
 		n.wsReq = r.appendWSReq(nil, &n, "")
 		n.pollOpenReq = r.appendPollReq(nil, &n, "GET", "")

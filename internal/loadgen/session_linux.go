@@ -101,7 +101,12 @@ func (l *loop) dialSock(k *sock) {
 	if n := len(l.r.src); n > 0 {
 		src = l.r.src[int(k.s.idx)%n]
 	}
-	fd, err := dialSock(l.r.nodeOf(k.s).tgt.addr, src)
+	tgt := l.r.nodeOf(k.s).tgt
+	if tgt.tls {
+		l.dialTLS(k, tgt, src)
+		return
+	}
+	fd, err := dialSock(tgt.addr, src)
 	if err == nil {
 		if err = l.register(k, fd); err != nil {
 			unix.Close(fd)

@@ -132,7 +132,16 @@ func (l *loop) recycle(s *session) {
 
 // writeNow writes k's pending output at once (before a close).
 func (l *loop) writeNow(k *sock) {
-	if k.state != sockWS || len(k.out) == 0 {
+	if k.state != sockWS {
+		return
+	}
+	if l.tls != nil {
+		if t := l.tlsOf(k); t != nil {
+			l.flushTLS(k, t)
+			return
+		}
+	}
+	if len(k.out) == 0 {
 		return
 	}
 	if n, err := writeFD(int(k.fd), k.out); err == nil {
