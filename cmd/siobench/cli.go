@@ -68,6 +68,7 @@ a rate paces ops on a fixed schedule and measures latency from each op's
 intended send time. Figures exclude --warmup; --drain bounds the wait for
 late replies and deliveries.
 
+https:// and wss:// targets use TLS (--insecure: no certificate check).
 Several --url (repeated or comma-separated) are the nodes of a cluster:
 connections spread round robin; broadcast and rooms senders and receivers
 sit on different nodes and delivery latency is reported cross-node apart.

@@ -5,12 +5,19 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -1018,5 +1025,56 @@ func TestTLS(t *testing.T) {
 	r, line := runFailed(t, nil, "echo", "-c", "3", "--url", ts.URL, "--quiet")
 	if r.Errors["tls: certificate signed by unknown authority (--insecure skips verification)"] != 3 || !strings.Contains(line, "no connection came up") {
 		t.Errorf("errors %v, line %q", r.Errors, line)
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// into dir as PEM files.
+func selfSigned(t *testing.T, dir string) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "siobench test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// The Node.js peer over https:// (node's TLS stack on the other side).
+func TestTLSNode(t *testing.T) {
+	cert, key := selfSigned(t, t.TempDir())
+	url, _ := startNode(t, "--tls-cert", cert, "--tls-key", key)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("node serves %s", url)
+	}
+	for _, c := range scenarioCases {
+		if c.name != "echo" && c.name != "rooms" && c.name != "polling-upgrade" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", url, "--insecure")...)
+			checkSane(t, c, r)
+		})
 	}
 }

@@ -10,17 +10,21 @@
 //
 // usage: node bench/peers/node/server.js [--host 127.0.0.1] [--port 3000] [--path /socket.io/]
 //                                         [--namespace /name [--require-token]]
+//                                         [--tls-cert cert.pem --tls-key key.pem]
 //
 // --namespace serves the app on that namespace instead of the main one;
 // --require-token admits only sockets whose CONNECT auth is
-// {"token":"user-…"} (siobench --auth '{"token":"user-{{i}}"}').
+// {"token":"user-…"} (siobench --auth '{"token":"user-{{i}}"}'); --tls-cert
+// and --tls-key serve https:// (the URL printed says so).
 //
 // Port 0 picks a free port. Once listening it prints one JSON line on stdout:
 // {"url":"http://127.0.0.1:PORT","pid":PID}. socket.io is loaded from
 // interop/node_modules (`make deps`), or from $SOCKETIO_MODULE.
 'use strict';
 
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const path = require('path');
 
 function arg(name, def) {
@@ -36,7 +40,10 @@ const requireToken = process.argv.includes('--require-token');
 const mod = process.env.SOCKETIO_MODULE || path.resolve(__dirname, '../../../interop/node_modules/socket.io');
 const { Server } = require(mod);
 
-const httpServer = http.createServer();
+const tlsCert = arg('tls-cert', '');
+const httpServer = tlsCert
+  ? https.createServer({ cert: fs.readFileSync(tlsCert), key: fs.readFileSync(arg('tls-key', '')) })
+  : http.createServer();
 const io = new Server(httpServer, { path: ioPath });
 
 const nsp = io.of(nspName);
@@ -65,7 +72,8 @@ nsp.on('connection', (socket) => {
 
 httpServer.listen(port, host, () => {
   const a = httpServer.address();
-  console.log(JSON.stringify({ url: `http://${host}:${a.port}`, pid: process.pid }));
+  const scheme = tlsCert ? 'https' : 'http';
+  console.log(JSON.stringify({ url: `${scheme}://${host}:${a.port}`, pid: process.pid }));
 });
 
 function stop() {
