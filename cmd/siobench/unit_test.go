@@ -44,6 +44,9 @@ func TestCompareRows(t *testing.T) {
 		t.Fatalf("no row %q", metric)
 		return cmpRow{}
 	}
+	if tr := get("transport"); len(tr.Values) != 2 {
+		t.Errorf("transport %+v", tr)
+	}
 	tp := get("throughput /s")
 	if tp.Values[0] != "1,000" || tp.Values[1] != "500" || tp.Ratio[1] != 0.5 || tp.Better != "higher" {
 		t.Errorf("throughput %+v", tp)
@@ -125,6 +128,9 @@ func TestCharts(t *testing.T) {
 		}
 		if lines != 2 {
 			t.Errorf("%s: %d lines, want 2", filepath.Base(f), lines)
+		}
+		if strings.Contains(f, "throughput") && strings.Count(string(b), `class="window"`) != 2 {
+			t.Errorf("%s: want one measurement window band per result", filepath.Base(f))
 		}
 	}
 }
