@@ -5,6 +5,7 @@ package loadgen
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -322,13 +323,15 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := []Config{
-		{URL: "https://x"}, {URL: "ftp://x"}, {URL: "http://"}, {},
+		{URL: "ftp://x"}, {URL: "http://"}, {}, {URL: ","},
+		{URL: "http://x", Auth: "[1]"}, {URL: "http://x", Auth: `{"a":}`},
+		{URL: "http://x/a,http://y/b"}, // two namespaces
 		{URL: "http://x", Scenario: "nope"},
 		{URL: "http://x", Transport: "smoke"},
 		{URL: "http://x", Scenario: ScenarioConnect, Mode: ModeRamp},
 		{URL: "http://x", Scenario: ScenarioRooms, Rooms: 3, RoomSize: 2, Conns: 7},
 		{URL: "http://x", Scenario: ScenarioCustom},
-		{URL: "http://x", Conns: 20000},
+		{URL: "http://x", Conns: FDLimit()}, // past the descriptor budget
 	}
 	for _, c := range bad {
 		if err := c.Validate(); err == nil {
@@ -336,8 +339,23 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	tg, err := parseURL("http://h:1/admin?token=x", "/socket.io/", "")
-	if err != nil || tg.nsp != "/admin" || tg.query != "token=x" {
+	if err != nil || tg.nsp != "/admin" || tg.query != "token=x" || tg.tls {
 		t.Errorf("%+v %v", tg, err)
+	}
+	for _, u := range []string{"https://h/chat", "wss://h/chat"} {
+		if tg, err := parseURL(u, "/socket.io/", ""); err != nil || !tg.tls || tg.nsp != "/chat" {
+			t.Errorf("%s: %+v %v", u, tg, err)
+		}
+	}
+	ts, err := parseURLs(" http://a:1 ,https://b:2,", "/socket.io/", "")
+	if err != nil || len(ts) != 2 || ts[0].host != "a:1" || !ts[1].tls {
+		t.Errorf("list: %+v %v", ts, err)
+	}
+	if err := (Config{URL: "http://x", Auth: `{"token":"u-{{i}}","n":{{i}}}`}).Validate(); err != nil {
+		t.Errorf("templated auth: %v", err)
+	}
+	if err := (Config{URL: "ftp://x"}).Validate(); !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "loadgen") {
+		t.Errorf("config error %q: want ErrConfig without the package name", err)
 	}
 }
 
