@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -1076,5 +1077,37 @@ func TestTLSNode(t *testing.T) {
 			r, _ := runJSON(t, append(args, "--url", url, "--insecure")...)
 			checkSane(t, c, r)
 		})
+	}
+}
+
+// A run cancelled in its window (Ctrl-C) keeps what it measured, says it
+// was interrupted, and takes the ops still in flight out of the sent ones
+// instead of calling them timeouts.
+func TestInterrupted(t *testing.T) {
+	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.stop()
+	rn, err := loadgen.New(loadgen.Config{URL: b.url, Conns: 5, InFlight: 4, Warmup: 50 * time.Millisecond, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for s := rn.Snapshot(); s.Phase != "run" || s.Done == 0; s = rn.Snapshot() {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	r, err := rn.Run(ctx, loadgen.Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Interrupted || len(r.Problems) != 1 || !strings.HasPrefix(r.Problems[0], "interrupted") {
+		t.Errorf("interrupted %v, problems %q", r.Interrupted, r.Problems)
+	}
+	if o := r.Ops; o.Completed == 0 || o.Timeouts != 0 || o.Sent != o.Completed {
+		t.Errorf("ops %+v", o)
 	}
 }

@@ -42,6 +42,9 @@ type Result struct {
 	Server     *ServerStats        `json:"server,omitempty"`
 	Series     Series              `json:"series"`
 	Warnings   []string            `json:"warnings,omitempty"`
+	// Interrupted: the caller cancelled the run (Ctrl-C) before its end;
+	// the figures cover what was measured until then.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Problems says what went wrong, one line each, most basic first
 	// (derived, see Finish): connections that failed or were dropped, ops
 	// that got no reply, deliveries that did not arrive, errors. A run is
@@ -341,6 +344,9 @@ func (r *Result) problems() []string {
 		}
 		return " (" + kind + ")"
 	}
+	if r.Interrupted {
+		add("interrupted before the run ended (the figures cover what was measured until then)")
+	}
 	c := &r.Conns
 	connKinds := []string{"connect:", "handshake:", "namespace:", "join:", "conn:", "protocol:", "upgrade:"}
 	if c.Up == 0 && c.Connects == 0 {
@@ -511,6 +517,7 @@ func Merge(rs []*Result) (*Result, error) {
 		cl.Embedded = cl.Embedded || r.Client.Embedded
 		cl.BytesIn += r.Client.BytesIn
 		cl.BytesOut += r.Client.BytesOut
+		out.Interrupted = out.Interrupted || r.Interrupted
 
 		mergeSeries(&out.Series, &r.Series)
 		for _, w := range r.Warnings {

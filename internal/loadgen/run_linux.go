@@ -387,6 +387,7 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		res.Params.ChurnOps = c.ChurnOps
 	}
 	res.Conns.Target = c.Conns
+	res.Interrupted = r.interrupted.Load()
 	res.Latency = map[string]*Latency{}
 	res.Errors = map[string]int64{}
 	res.Client.Cores = Cores()
