@@ -28,6 +28,7 @@ type Server struct {
 	pool   *workerPool
 	trace  bool         // the logger took Debug at NewServer (log.go)
 	floods atomic.Int64 // events refused by Options.EventRate (flood.go)
+	obs    obsState     // observers and their counters (observe.go)
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
