@@ -9,6 +9,7 @@ require (
 	github.com/panjf2000/gnet/v2 v2.9.7
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/valyala/bytebufferpool v1.0.0
+	golang.org/x/crypto v0.57.0
 	golang.org/x/sys v0.48.0
 )
 

@@ -119,6 +119,7 @@ type obsState struct {
 	list  atomic.Pointer[observers] // nil: none attached, nothing counted
 	mu    sync.Mutex                // writers of list
 	rooms bool                      // the room forwarders are installed (under mu)
+	fwd   sync.Map                  // *Namespace → struct{}: its forwarder is installed
 	ctr   counters
 }
 
@@ -142,13 +143,7 @@ func (s *Server) Observe(o Observer, detailed bool) (detach func()) {
 	st.mu.Unlock()
 	if install {
 		s.OnNewNamespace(s.forwardRooms)
-		s.mu.RLock()
-		nsps := make([]*Namespace, 0, len(s.nsps))
-		for _, n := range s.nsps {
-			nsps = append(nsps, n)
-		}
-		s.mu.RUnlock()
-		for _, n := range nsps {
+		for _, n := range s.Namespaces() {
 			s.forwardRooms(n)
 		}
 	}
@@ -188,6 +183,9 @@ func (s *Server) forwardRooms(nsp *Namespace) {
 		OnRoomEvent(fn func(ev RoomEvent, room string, socketID string))
 	})
 	if !ok {
+		return
+	}
+	if _, dup := s.obs.fwd.LoadOrStore(nsp, struct{}{}); dup {
 		return
 	}
 	ra.OnRoomEvent(func(ev RoomEvent, room, id string) {
