@@ -128,4 +128,3 @@ func startChat(t *testing.T, dist string, observe func(*sio.Socket, string)) str
 	t.Fatalf("chat server: %v", lastErr)
 	return ""
 }
-
