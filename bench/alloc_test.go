@@ -5,7 +5,10 @@ package bench
 import (
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sioloop/sioloop/internal/benchapp"
+	"github.com/sioloop/sioloop/metrics"
 	"github.com/sioloop/sioloop/sio"
 )
 
@@ -13,18 +16,36 @@ import (
 // decoding an event, running the handler, encoding the answer and framing
 // it — and neither does a broadcast (loop/fanout_alloc_test.go holds the
 // same budget on the network layer's batched path).
-func TestAllocationBudget(t *testing.T) { allocationBudget(t, false) }
+func TestAllocationBudget(t *testing.T) { allocationBudget(t, nil) }
 
 // TestAllocationBudgetObserved: the same budget with an observer attached
 // (sio.Server.Observe: packets and bytes counted, as the admin and
 // metrics packages do), and the counts add up.
-func TestAllocationBudgetObserved(t *testing.T) { allocationBudget(t, true) }
+func TestAllocationBudgetObserved(t *testing.T) {
+	allocationBudget(t, func(srv *sio.Server) func() { return srv.Observe(sio.NopObserver{}, false) })
+}
 
-func allocationBudget(t *testing.T, observed bool) {
+// TestAllocationBudgetMetrics: the same budget with the Prometheus
+// collector attached (and scraped once, so that its series exist).
+func TestAllocationBudgetMetrics(t *testing.T) {
+	allocationBudget(t, func(srv *sio.Server) func() {
+		m := metrics.New(srv, nil)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(m)
+		if _, err := reg.Gather(); err != nil {
+			t.Fatal(err)
+		}
+		return m.Close
+	})
+}
+
+// allocationBudget runs the budget with attach's observer (nil: none).
+func allocationBudget(t *testing.T, attach func(*sio.Server) (detach func())) {
 	srv := benchapp.New(nil)
 	defer srv.Close()
+	observed := attach != nil
 	if observed {
-		defer srv.Observe(sio.NopObserver{}, false)()
+		defer attach(srv)()
 	}
 	c := connect(t, srv)
 	msg := []byte(`42["echo","` + payload(100) + `"]`)
