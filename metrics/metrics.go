@@ -25,6 +25,10 @@
 //	sioloop_bytes_total{direction,transport}   their payload bytes
 //	sioloop_broadcasts_total                   broadcasts that reached a local socket
 //	sioloop_broadcast_deliveries_total         sockets they reached
+//	sioloop_connection_errors_total{code}      requests refused by Engine.IO, by the reference's
+//	                                           error code ("0" transport unknown … "5" unsupported
+//	                                           protocol version; "other": an AllowRequest refusal
+//	                                           with a code of its own)
 //	sioloop_flood_refusals_total               events refused by Options.EventRate
 //	sioloop_panics_total                       panics of application code recovered
 //	sioloop_adapter_dropped_total{namespace}   broadcasts a cluster adapter could not publish
@@ -60,7 +64,7 @@ type Collector struct {
 	mu          sync.Mutex
 	reasons     map[string]*atomic.Int64 // disconnections by reason (a few fixed strings)
 
-	sockets, clients, conns, disconns, packets, bytes, bcasts, deliveries, floods, panics, dropped *prometheus.Desc
+	sockets, clients, conns, disconns, refused, packets, bytes, bcasts, deliveries, floods, panics, dropped *prometheus.Desc
 }
 
 // New attaches a collector to srv (o may be nil).
@@ -82,6 +86,7 @@ func New(srv *sio.Server, o *Options) *Collector {
 		clients:    d("engine_clients", "Engine.IO sessions open, per transport.", "transport"),
 		conns:      d("connections_total", "Engine.IO sessions opened."),
 		disconns:   d("disconnections_total", "Engine.IO sessions closed, by reason.", "reason"),
+		refused:    d("connection_errors_total", "Requests refused by Engine.IO, by error code.", "code"),
 		packets:    d("packets_total", "Engine.IO message packets (a Socket.IO packet, an attachment), by direction and transport.", "direction", "transport"),
 		bytes:      d("bytes_total", "Payload bytes of the Engine.IO message packets, by direction and transport.", "direction", "transport"),
 		bcasts:     d("broadcasts_total", "Broadcasts that reached at least one local socket."),
@@ -99,10 +104,12 @@ func (c *Collector) Close() { c.detach() }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.packets, c.bytes, c.bcasts, c.deliveries, c.floods, c.panics, c.dropped} {
+	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.refused, c.packets, c.bytes, c.bcasts, c.deliveries, c.floods, c.panics, c.dropped} {
 		ch <- d
 	}
 }
+
+var errorCodes = [7]string{"0", "1", "2", "3", "4", "5", "other"}
 
 var transports = [2]string{sio.TransportPolling: "polling", sio.TransportWebSocket: "websocket"}
 
@@ -130,6 +137,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.disconns, float64(n.Load()), r)
 	}
 	c.mu.Unlock()
+	for code, n := range c.srv.Engine().Refusals() {
+		counter(c.refused, float64(n), errorCodes[code])
+	}
 	st := c.srv.Stats()
 	for t, ts := range st.Transports {
 		counter(c.packets, float64(ts.PacketsIn), "in", transports[t])

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,9 @@ func TestCollector(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 
+	if resp, err := http.Get(url + "/socket.io/?EIO=4&transport=polling&sid=nope"); err == nil {
+		resp.Body.Close()
+	}
 	poll := dial(t, url, &client.Options{Transports: []string{"polling"}})
 	ws := dial(t, url, &client.Options{Transports: []string{"websocket"}})
 	gone := dial(t, url, &client.Options{Transports: []string{"websocket"}})
@@ -121,6 +125,8 @@ func TestCollector(t *testing.T) {
 		{"sioloop_bytes_total", "direction=in,transport=websocket", 10, 1e3},
 		{"sioloop_broadcasts_total", "", 2, 2},
 		{"sioloop_broadcast_deliveries_total", "", 4, 5},
+		{"sioloop_connection_errors_total", "code=1", 1, 1},
+		{"sioloop_connection_errors_total", "code=0", 0, 0},
 		{"sioloop_flood_refusals_total", "", 0, 0},
 		{"sioloop_panics_total", "", 0, 0},
 	} {
