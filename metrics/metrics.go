@@ -25,6 +25,8 @@
 //	sioloop_bytes_total{direction,transport}   their payload bytes
 //	sioloop_broadcasts_total                   broadcasts that reached a local socket
 //	sioloop_broadcast_deliveries_total         sockets they reached
+//	sioloop_volatile_dropped_total             volatile packets dropped for sockets not ready
+//	                                           (see sio.Stats.VolatileDropped)
 //	sioloop_connection_errors_total{code}      requests refused by Engine.IO, by the reference's
 //	                                           error code ("0" transport unknown … "5" unsupported
 //	                                           protocol version; "other": an AllowRequest refusal
@@ -64,7 +66,7 @@ type Collector struct {
 	mu          sync.Mutex
 	reasons     map[string]*atomic.Int64 // disconnections by reason (a few fixed strings)
 
-	sockets, clients, conns, disconns, refused, packets, bytes, bcasts, deliveries, floods, panics, dropped *prometheus.Desc
+	sockets, clients, conns, disconns, refused, packets, bytes, bcasts, deliveries, volatiles, floods, panics, dropped *prometheus.Desc
 }
 
 // New attaches a collector to srv (o may be nil).
@@ -91,6 +93,7 @@ func New(srv *sio.Server, o *Options) *Collector {
 		bytes:      d("bytes_total", "Payload bytes of the Engine.IO message packets, by direction and transport.", "direction", "transport"),
 		bcasts:     d("broadcasts_total", "Broadcasts that reached at least one local socket."),
 		deliveries: d("broadcast_deliveries_total", "Local sockets reached by broadcasts."),
+		volatiles:  d("volatile_dropped_total", "Volatile packets dropped for sockets not ready to take them."),
 		floods:     d("flood_refusals_total", "Events refused by the per-connection event rate."),
 		panics:     d("panics_total", "Panics of application code recovered by the server."),
 		dropped:    d("adapter_dropped_total", "Broadcasts the cluster adapter could not publish, per namespace.", "namespace"),
@@ -104,7 +107,7 @@ func (c *Collector) Close() { c.detach() }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.refused, c.packets, c.bytes, c.bcasts, c.deliveries, c.floods, c.panics, c.dropped} {
+	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.refused, c.packets, c.bytes, c.bcasts, c.deliveries, c.volatiles, c.floods, c.panics, c.dropped} {
 		ch <- d
 	}
 }
@@ -149,6 +152,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(c.bcasts, float64(st.Broadcasts))
 	counter(c.deliveries, float64(st.Deliveries))
+	counter(c.volatiles, float64(st.VolatileDropped))
 	counter(c.floods, float64(c.srv.FloodCount()))
 	counter(c.panics, float64(c.srv.PanicCount()))
 }

@@ -127,6 +127,7 @@ func TestCollector(t *testing.T) {
 		{"sioloop_broadcast_deliveries_total", "", 4, 5},
 		{"sioloop_connection_errors_total", "code=1", 1, 1},
 		{"sioloop_connection_errors_total", "code=0", 0, 0},
+		{"sioloop_volatile_dropped_total", "", 0, 0},
 		{"sioloop_flood_refusals_total", "", 0, 0},
 		{"sioloop_panics_total", "", 0, 0},
 	} {

@@ -93,6 +93,13 @@ type Stats struct {
 	// Broadcasts is the number of broadcasts that reached at least one
 	// local socket; Deliveries the sockets they reached.
 	Broadcasts, Deliveries int64
+	// VolatileDropped is the number of volatile packets dropped for
+	// sockets not ready to take them: polling ones without a waiting GET
+	// (counted while observed), and WebSocket ones with output still
+	// waiting for the kernel on the event loops of ListenAndServe
+	// (counted by the loops from the start; a loop.Server mounted by hand
+	// tells its own: loop.Server.VolatileDropped).
+	VolatileDropped int64
 }
 
 // counterLine is one transport's counts in one direction, alone on its
@@ -105,6 +112,7 @@ type counterLine struct {
 type counters struct {
 	in, out                [2]counterLine
 	broadcasts, deliveries atomic.Int64
+	volatiles              atomic.Int64
 }
 
 // observers is the attached set, replaced whole on every change (readers
@@ -220,6 +228,13 @@ func (s *Server) Stats() Stats {
 	}
 	st.Broadcasts = c.broadcasts.Load()
 	st.Deliveries = c.deliveries.Load()
+	st.VolatileDropped = c.volatiles.Load()
+	s.lmu.Lock()
+	ls := s.loop
+	s.lmu.Unlock()
+	if ls != nil {
+		st.VolatileDropped += ls.VolatileDropped()
+	}
 	return st
 }
 
@@ -268,6 +283,13 @@ func (s *Server) countOut(sess *eio.Session, text []byte, atts [][]byte) {
 	l := &s.obs.ctr.out[transportOf(sess)]
 	l.packets.Add(int64(1 + len(atts)))
 	l.bytes.Add(int64(n))
+}
+
+// countDropped counts a volatile packet dropped by sio itself.
+func (s *Server) countDropped() {
+	if s.observing() {
+		s.obs.ctr.volatiles.Add(1)
+	}
 }
 
 // countShared counts the WebSocket recipients of a broadcast (ws of

@@ -2,6 +2,8 @@ package sio_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -152,5 +154,41 @@ func TestObserver(t *testing.T) {
 	}
 	if srv.Stats().Transports != before.Transports {
 		t.Error("counted with no observer attached")
+	}
+}
+
+// TestVolatileDroppedCounted: a volatile broadcast to a polling client
+// with no GET waiting is dropped, and counted while observed.
+func TestVolatileDroppedCounted(t *testing.T) {
+	srv := sio.NewServer(nil)
+	url, stop := serve(srv)
+	defer stop()
+	defer srv.Observe(sio.NopObserver{}, false)()
+
+	get := func(q string) string {
+		resp, err := http.Get(url + "/socket.io/?EIO=4&transport=polling" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	open := get("")
+	sid := strings.SplitN(strings.TrimPrefix(open, `0{"sid":"`), `"`, 2)[0]
+	resp, err := http.Post(url+"/socket.io/?EIO=4&transport=polling&sid="+sid, "text/plain", strings.NewReader("40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := get("&sid=" + sid); !strings.HasPrefix(got, `40{"sid":"`) {
+		t.Fatalf("CONNECT answer %q", got)
+	}
+	// No GET is waiting now.
+	if err := srv.Volatile().Emit("tick", 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Stats().VolatileDropped; n != 1 {
+		t.Errorf("VolatileDropped %d, want 1", n)
 	}
 }

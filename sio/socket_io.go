@@ -164,6 +164,7 @@ func (s *Socket) sendControl(t PacketType, data []byte) {
 func (s *Socket) sendEncoded(enc *Encoded, volatile bool) {
 	sess := s.client.sess
 	if volatile && !sess.Writable() {
+		s.client.srv.countDropped()
 		return
 	}
 	s.client.srv.countOut(sess, enc.Packet, enc.Attachments)
@@ -193,6 +194,8 @@ func (s *Socket) sendShared(enc *Encoded, volatile bool, b *broadcast.Batch) {
 	}
 	if !volatile || c.Writable() { // a network layer without batching
 		c.WriteRaw(f.Bytes())
+	} else {
+		s.client.srv.countDropped()
 	}
 }
 
