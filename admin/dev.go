@@ -1,8 +1,7 @@
 package admin
 
 import (
-	"net/http"
-	"strings"
+	"context"
 	"time"
 
 	"github.com/bytedance/sonic"
@@ -145,78 +144,124 @@ type serializedSocket struct {
 }
 
 type serializedHandshake struct {
-	Address string            `json:"address"`
-	Headers map[string]string `json:"headers"`
-	Query   map[string]string `json:"query"`
-	Issued  int64             `json:"issued"`
-	Secure  bool              `json:"secure"`
-	Time    string            `json:"time"`
-	URL     string            `json:"url"`
-	XDomain bool              `json:"xdomain"`
+	Address string         `json:"address"`
+	Headers map[string]any `json:"headers"`
+	Query   map[string]any `json:"query"`
+	Issued  int64          `json:"issued"`
+	Secure  bool           `json:"secure"`
+	Time    string         `json:"time"`
+	URL     string         `json:"url"`
+	XDomain bool           `json:"xdomain"`
+	// the CONNECT payload (auth) is left out, as by Node's admin
 }
 
+// serialize describes a socket of this node.
 func serialize(s *sio.Socket) serializedSocket {
 	sess := s.Session()
 	cid := sess.ID()
 	if len(cid) > 12 {
 		cid = cid[:12] // as Node's admin: the full id is sensitive
 	}
-	h := s.Handshake()
-	headers := flatten(h.Headers())
-	addr := headers["cf-connecting-ip"]
-	if addr == "" {
-		addr = headers["x-forwarded-for"]
+	data := s.Data
+	if _, own := data.(*adminSocket); own {
+		data = nil
 	}
-	if addr == "" {
-		addr = h.Address()
+	return serializeInfo(s.ID(), s.Namespace().Name(), s.Handshake().Info(), s.Rooms(), data, cid, sess.Transport())
+}
+
+// serializeRemote describes a socket FetchSockets returned: of this node,
+// or of another one (a Node.js node's admin keeps the client id and the
+// transport in the socket's data, under "_admin"; a Go node's are not
+// known there).
+func serializeRemote(r *sio.RemoteSocket, nsp string) serializedSocket {
+	if s := r.Local(); s != nil {
+		return serialize(s)
 	}
-	query := make(map[string]string)
-	for k, v := range h.Query() {
-		if len(v) > 0 {
-			query[k] = v[0]
+	var cid, transport string
+	if m, ok := r.Data.(map[string]any); ok {
+		if a, ok := m["_admin"].(map[string]any); ok {
+			cid, _ = a["clientId"].(string)
+			transport, _ = a["transport"].(string)
 		}
 	}
-	data := sio.RawJSON("{}")
-	if _, own := s.Data.(*adminSocket); !own && s.Data != nil {
-		if b, err := sonic.ConfigStd.Marshal(s.Data); err == nil {
-			data = b
-		}
+	return serializeInfo(r.ID, nsp, r.Handshake, r.Rooms, r.Data, cid, transport)
+}
+
+func serializeInfo(id, nsp string, hs sio.HandshakeInfo, rooms []string, data any, cid, transport string) serializedSocket {
+	addr := hs.Address
+	if v, ok := hs.Headers["x-forwarded-for"].(string); ok && v != "" {
+		addr = v
+	}
+	if v, ok := hs.Headers["cf-connecting-ip"].(string); ok && v != "" {
+		addr = v
+	}
+	if hs.Headers == nil {
+		hs.Headers = map[string]any{}
+	}
+	if hs.Query == nil {
+		hs.Query = map[string]any{}
 	}
 	return serializedSocket{
-		ID:        s.ID(),
+		ID:        id,
 		ClientID:  cid,
-		Transport: sess.Transport(),
-		Nsp:       s.Namespace().Name(),
-		Data:      data,
+		Transport: transport,
+		Nsp:       nsp,
+		Data:      serializeData(data),
 		Handshake: serializedHandshake{
 			Address: addr,
-			Headers: headers,
-			Query:   query,
-			Issued:  h.Issued(),
-			Secure:  h.Secure(),
-			Time:    h.Time().Format("Mon Jan 02 2006 15:04:05 GMT-0700 (MST)"),
-			URL:     h.URL(),
-			XDomain: h.XDomain(),
+			Headers: hs.Headers,
+			Query:   hs.Query,
+			Issued:  hs.Issued,
+			Secure:  hs.Secure,
+			Time:    hs.Time,
+			URL:     hs.URL,
+			XDomain: hs.XDomain,
 		},
-		Rooms: s.Rooms(),
+		Rooms: rooms,
 	}
 }
 
-// flatten gives headers as Node does: lower-case names, values joined.
-func flatten(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		out[strings.ToLower(k)] = strings.Join(v, ", ")
+// serializeData is the socket's data as JSON, without the "_admin" member
+// Node's admin keeps there; {} when absent or not encodable.
+func serializeData(data any) sio.RawJSON {
+	if m, ok := data.(map[string]any); ok {
+		if _, has := m["_admin"]; has {
+			c := make(map[string]any, len(m))
+			for k, v := range m {
+				if k != "_admin" {
+					c[k] = v
+				}
+			}
+			data = c
+		}
 	}
-	return out
+	if data == nil {
+		return sio.RawJSON("{}")
+	}
+	b, err := sonic.ConfigStd.Marshal(data)
+	if err != nil || len(b) == 0 || b[0] != '{' {
+		return sio.RawJSON("{}")
+	}
+	return b
 }
 
-// allSockets serializes the sockets of every namespace of this node.
+// allSockets serializes the sockets of every namespace, on every node
+// the adapter reaches (FetchSockets; this node's alone if the cluster
+// does not answer in time).
 func (a *Instrumentation) allSockets() []serializedSocket {
 	out := []serializedSocket{}
 	for _, n := range a.srv.Namespaces() {
-		for _, s := range n.FetchSockets() {
-			out = append(out, serialize(s))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rs, err := n.FetchSockets(ctx)
+		cancel()
+		if err != nil {
+			for _, s := range n.In().LocalSockets() {
+				out = append(out, serialize(s))
+			}
+			continue
+		}
+		for _, r := range rs {
+			out = append(out, serializeRemote(r, n.Name()))
 		}
 	}
 	return out

@@ -1,7 +1,9 @@
 package sio
 
 import (
+	"context"
 	"sync"
+	"time"
 )
 
 // BroadcastOptions selects the recipients of a broadcast.
@@ -15,8 +17,10 @@ type BroadcastOptions struct {
 
 // Adapter keeps the room membership of one namespace and fans packets out.
 // The in-memory MemoryAdapter is the default; a multi-node adapter (Redis)
-// wraps it and forwards broadcasts to other nodes. Methods are called from
-// any goroutine; they neither change nor keep opts.
+// wraps it and forwards broadcasts and requests to other nodes. Methods are
+// called from any goroutine, event loops included: none may wait for the
+// network except FetchSockets and ServerCount, which take a context. They
+// neither change nor keep opts.
 type Adapter interface {
 	// AddAll adds s to rooms.
 	AddAll(s *Socket, rooms []string)
@@ -33,8 +37,27 @@ type Adapter interface {
 	Apply(opts *BroadcastOptions, fn func(*Socket))
 	// Broadcast sends a pre-encoded packet to every socket matching opts.
 	Broadcast(p *Encoded, opts *BroadcastOptions)
-	// ServerSideEmit sends an event to the other nodes.
-	ServerSideEmit(event string, args []any) error
+	// BroadcastWithAck sends p, an EVENT with ack id p.AckID, to every
+	// socket matching opts and reports to acks (see AckSink). timeout
+	// (0: none) is how long the sender waits: other nodes may forget
+	// the request after it.
+	BroadcastWithAck(p *Encoded, opts *BroadcastOptions, timeout time.Duration, acks AckSink)
+	// AddSockets makes the sockets matching opts join rooms; DelSockets
+	// leave them; DisconnectSockets disconnects them (close: their
+	// connections too). On every node unless opts.Local.
+	AddSockets(opts *BroadcastOptions, rooms []string)
+	DelSockets(opts *BroadcastOptions, rooms []string)
+	DisconnectSockets(opts *BroadcastOptions, close bool)
+	// FetchSockets describes the sockets matching opts, on every node
+	// unless opts.Local; it gives up on the others at ctx's end or the
+	// adapter's request timeout (and returns what it has, with the error).
+	FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error)
+	// ServerSideEmit sends an event to the other nodes' namespaces. With
+	// ack, it waits for one answer per other node (the adapter's request
+	// timeout bounds it; ack gets ErrAckTimeout and what came).
+	ServerSideEmit(event string, args []any, ack MultiAckFunc) error
+	// ServerCount is the number of nodes, this one included.
+	ServerCount(ctx context.Context) (int, error)
 	// Close releases the adapter.
 	Close()
 }
@@ -282,8 +305,76 @@ func (a *MemoryAdapter) Broadcast(p *Encoded, opts *BroadcastOptions) {
 	srv.flushBatch(b)
 }
 
-// ServerSideEmit implements Adapter: there are no other nodes.
-func (a *MemoryAdapter) ServerSideEmit(string, []any) error { return nil }
+// BroadcastAll sends ps[i] to the sockets matching opts[i], for every i,
+// in one fan-out: a socket that several of them reach gets them in one
+// write. For adapters delivering a burst of broadcasts from other nodes.
+func (a *MemoryAdapter) BroadcastAll(ps []*Encoded, opts []BroadcastOptions) {
+	srv := a.nsp.srv
+	b := srv.getBatch()
+	for i, p := range ps {
+		o := &opts[i]
+		a.Apply(o, func(s *Socket) { s.sendShared(p, o.Volatile, b) })
+	}
+	srv.flushBatch(b)
+}
+
+// BroadcastWithAck implements Adapter for this node: one node (Expect(1)),
+// which counts its recipients once the packet is on its way.
+func (a *MemoryAdapter) BroadcastWithAck(p *Encoded, opts *BroadcastOptions, _ time.Duration, acks AckSink) {
+	srv := a.nsp.srv
+	b := srv.getBatch()
+	n := 0
+	a.Apply(opts, func(s *Socket) {
+		s.addAck(p.AckID, func(res *Args, _ error) { acks.Ack(res) }, 0)
+		s.sendShared(p, opts.Volatile, b)
+		n++
+	})
+	acks.Expect(1)
+	acks.ClientCount(n)
+	srv.flushBatch(b)
+}
+
+// AddSockets implements Adapter for this node.
+func (a *MemoryAdapter) AddSockets(opts *BroadcastOptions, rooms []string) {
+	a.Apply(opts, func(s *Socket) { a.AddAll(s, rooms) })
+}
+
+// DelSockets implements Adapter for this node.
+func (a *MemoryAdapter) DelSockets(opts *BroadcastOptions, rooms []string) {
+	a.Apply(opts, func(s *Socket) {
+		for _, r := range rooms {
+			a.Del(s, r)
+		}
+	})
+}
+
+// DisconnectSockets implements Adapter for this node.
+func (a *MemoryAdapter) DisconnectSockets(opts *BroadcastOptions, close bool) {
+	var list []*Socket
+	a.Apply(opts, func(s *Socket) { list = append(list, s) })
+	for _, s := range list {
+		s.Disconnect(close)
+	}
+}
+
+// FetchSockets implements Adapter for this node.
+func (a *MemoryAdapter) FetchSockets(_ context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error) {
+	var out []*RemoteSocket
+	a.Apply(opts, func(s *Socket) { out = append(out, remoteOf(s)) })
+	return out, nil
+}
+
+// ServerSideEmit implements Adapter: there are no other nodes (an ack
+// gets no answers at once).
+func (a *MemoryAdapter) ServerSideEmit(_ string, _ []any, ack MultiAckFunc) error {
+	if ack != nil {
+		ack(nil, nil)
+	}
+	return nil
+}
+
+// ServerCount implements Adapter: 1.
+func (a *MemoryAdapter) ServerCount(context.Context) (int, error) { return 1, nil }
 
 // Close implements Adapter.
 func (a *MemoryAdapter) Close() {}

@@ -54,14 +54,14 @@ func TestMemoryAdapterRooms(t *testing.T) {
 		{"a.To(r1) excludes a", a.To("r1"), "b"},
 	}
 	for _, tc := range cases {
-		if got := ids(tc.op.FetchSockets()); got != tc.want {
+		if got := ids(tc.op.LocalSockets()); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}
 	}
 	// Operators are immutable: deriving one does not change the base.
 	base := op.To("r1")
 	_ = base.To("r3").Except("a")
-	if got := ids(base.FetchSockets()); got != "a,b" {
+	if got := ids(base.LocalSockets()); got != "a,b" {
 		t.Errorf("base operator changed: %q", got)
 	}
 
@@ -75,7 +75,7 @@ func TestMemoryAdapterRooms(t *testing.T) {
 		t.Errorf("rooms of a: %v", rooms)
 	}
 	n.adapter.DelAll(b)
-	if got := ids(op.To("r1").FetchSockets()); got != "" {
+	if got := ids(op.To("r1").LocalSockets()); got != "" {
 		t.Errorf("after DelAll(b), r1 = %q", got)
 	}
 	if ma := n.adapter.(*MemoryAdapter); ma.RoomSize("r1") != 0 || ma.RoomSize("r2") != 2 {

@@ -94,12 +94,10 @@ func TestTryEmitAndDrain(t *testing.T) {
 	if !sock.Connected() {
 		t.Fatal("a refused TryEmit disconnected the socket")
 	}
-	select {
-	case n := <-drained:
-		t.Fatalf("OnDrain before the client read anything (%d B buffered)", n)
-	case <-time.After(100 * time.Millisecond):
-	}
-	go io.Copy(io.Discard, br) // the client reads now
+	// The client reads now. (OnDrain may come before: a kernel whose
+	// send buffer grows to 4 MiB takes the whole 1 MiB unread; what
+	// matters is that it comes at the low-water mark, not before.)
+	go io.Copy(io.Discard, br)
 	select {
 	case n := <-drained:
 		if n > 256<<10 {

@@ -2,10 +2,7 @@ package sio
 
 import (
 	"context"
-	"sync"
 	"time"
-
-	"github.com/sioloop/sioloop/internal/timer"
 )
 
 // BroadcastOperator selects sockets of a namespace and emits to them.
@@ -127,99 +124,49 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 }
 
 // emitWithAcks: every recipient gets the same ack id; the callback gets
-// all answers once every socket answered, or the timeout fired.
+// all answers once every node counted its recipients and every one of
+// them answered, or at the timeout.
 func (b *BroadcastOperator) emitWithAcks(event string, args []any, fn MultiAckFunc) error {
-	id := b.nsp.nextAckID()
-	enc, err := b.nsp.srv.encodeEvent(b.nsp.name, id, event, args, "")
+	srv := b.nsp.srv
+	enc, err := srv.encodeEvent(b.nsp.name, b.nsp.nextAckID(), event, args, "")
 	if err != nil {
 		return err
 	}
 	defer enc.release()
-	col := &ackCollector{fn: fn}
-	var recipients []*Socket
-	b.nsp.adapter.Apply(&b.opts, func(s *Socket) { recipients = append(recipients, s) })
-	col.expected = len(recipients)
-	if col.expected == 0 {
-		fn(nil, nil)
-		return nil
-	}
-	for _, s := range recipients {
-		s.addAck(id, col.answer, 0)
-	}
+	col := newAckCollector(fn)
 	if b.timeout > 0 {
 		col.tm.Init(col)
-		b.nsp.srv.wheel.Schedule(&col.tm, b.timeout)
+		col.wheel = srv.wheel
+		srv.wheel.Schedule(&col.tm, b.timeout)
 	}
-	batch := b.nsp.srv.getBatch()
-	for _, s := range recipients {
-		s.sendShared(enc, b.opts.Volatile, batch)
-	}
-	b.nsp.srv.flushBatch(batch)
+	b.nsp.adapter.BroadcastWithAck(enc, &b.opts, b.timeout, col)
 	return nil
 }
 
-type ackCollector struct {
-	fn       MultiAckFunc
-	mu       sync.Mutex
-	expected int
-	res      []*Args
-	done     bool
-	tm       timer.Node
+// FetchSockets describes the matching sockets, on every node of the
+// cluster unless Local (see Adapter.FetchSockets). RemoteSocket.Local
+// gives the *Socket of those connected here.
+func (b *BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return b.nsp.adapter.FetchSockets(ctx, &b.opts)
 }
 
-func (c *ackCollector) answer(res *Args, err error) {
-	c.mu.Lock()
-	if c.done {
-		c.mu.Unlock()
-		return
-	}
-	c.res = append(c.res, res.Clone())
-	if len(c.res) < c.expected {
-		c.mu.Unlock()
-		return
-	}
-	c.done = true
-	out := c.res
-	c.mu.Unlock()
-	c.fn(out, nil)
-}
-
-func (c *ackCollector) OnTimer(*timer.Node) {
-	c.mu.Lock()
-	if c.done {
-		c.mu.Unlock()
-		return
-	}
-	c.done = true
-	out := c.res
-	c.mu.Unlock()
-	c.fn(out, ErrAckTimeout)
-}
-
-// FetchSockets returns the matching local sockets.
-func (b *BroadcastOperator) FetchSockets() []*Socket {
+// LocalSockets returns the matching sockets of this node.
+func (b *BroadcastOperator) LocalSockets() []*Socket {
 	var out []*Socket
 	b.nsp.adapter.Apply(&b.opts, func(s *Socket) { out = append(out, s) })
 	return out
 }
 
-// SocketsJoin makes the matching sockets join rooms.
-func (b *BroadcastOperator) SocketsJoin(rooms ...string) {
-	b.nsp.adapter.Apply(&b.opts, func(s *Socket) { s.Join(rooms...) })
-}
+// SocketsJoin makes the matching sockets join rooms (on every node
+// unless Local).
+func (b *BroadcastOperator) SocketsJoin(rooms ...string) { b.nsp.adapter.AddSockets(&b.opts, rooms) }
 
-// SocketsLeave makes the matching sockets leave rooms.
-func (b *BroadcastOperator) SocketsLeave(rooms ...string) {
-	b.nsp.adapter.Apply(&b.opts, func(s *Socket) {
-		for _, r := range rooms {
-			s.Leave(r)
-		}
-	})
-}
+// SocketsLeave makes the matching sockets leave rooms (on every node
+// unless Local).
+func (b *BroadcastOperator) SocketsLeave(rooms ...string) { b.nsp.adapter.DelSockets(&b.opts, rooms) }
 
-// DisconnectSockets disconnects the matching sockets.
+// DisconnectSockets disconnects the matching sockets (on every node
+// unless Local).
 func (b *BroadcastOperator) DisconnectSockets(close bool) {
-	for _, s := range b.FetchSockets() {
-		s.Disconnect(close)
-	}
+	b.nsp.adapter.DisconnectSockets(&b.opts, close)
 }

@@ -42,6 +42,8 @@ type Encoded struct {
 	Packet []byte
 	// Attachments are the binary attachments, sent after Packet.
 	Attachments [][]byte
+	// AckID is the packet's ack id, for a broadcast with acks.
+	AckID int64
 
 	frames *broadcast.Frames // WebSocket form, built for broadcasts
 	buf    *bytebufferpool.ByteBuffer
@@ -70,10 +72,10 @@ func (e *Encoded) wsFrames() *broadcast.Frames {
 	return e.frames
 }
 
-// Release frees what a broadcast of an Encoded that an adapter made itself
-// (&Encoded{Packet: …, Attachments: …}, for a packet from another node)
-// built for it; connections still holding its frames keep them until
-// written. Not for an Encoded the server handed to the adapter.
+// Release frees an Encoded that an adapter made (EncodeEvent, or
+// &Encoded{…}) once its broadcast is done; connections still holding its
+// frames keep them until written. Not for an Encoded the server handed to
+// the adapter.
 func (e *Encoded) Release() { e.release() }
 
 // release returns the packet to its server's pools; connections still
@@ -114,7 +116,26 @@ func (s *Server) encodeEvent(nsp string, id int64, event string, args []any, off
 	e := s.newEncoded()
 	var err error
 	e.buf.B, e.Attachments, err = parser.AppendEvent(e.buf.B, nsp, id, event, args, nil)
+	e.AckID = id
 	return e.finish(err)
+}
+
+// EncodeEvent encodes an EVENT of n whose data, the Socket.IO JSON
+// [event, ...args], refers to atts by placeholders: for an adapter
+// delivering another node's broadcast. withAck gives it a new ack id
+// (AckID) for BroadcastWithAck. Release it after the broadcast.
+func (n *Namespace) EncodeEvent(data []byte, atts [][]byte, withAck bool) *Encoded {
+	e := n.srv.newEncoded()
+	p := parser.Packet{Type: parser.PacketEvent, Namespace: []byte(n.name), ID: -1, Data: data, Attachments: len(atts)}
+	if len(atts) > 0 {
+		p.Type = parser.PacketBinaryEvent
+	}
+	if withAck {
+		p.ID = n.nextAckID()
+	}
+	e.buf.B = parser.AppendPacket(e.buf.B, &p)
+	e.Packet, e.Attachments, e.AckID = e.buf.B, atts, p.ID
+	return e
 }
 
 // encodeAck encodes ACK/BINARY_ACK [args...].

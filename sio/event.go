@@ -1,6 +1,8 @@
 package sio
 
 import (
+	"sync"
+
 	"github.com/sioloop/sioloop/sio/parser"
 )
 
@@ -36,4 +38,21 @@ func (e *Event) Ack(args ...any) error {
 	}
 	e.acked = true
 	return e.Socket.sendAck(e.ackID, args)
+}
+
+// Acker hands the acknowledgement over to a function that may answer
+// after the handler returned, from any goroutine (Node: keeping the
+// callback for later), once; Ack on e is a no-op afterwards. nil when the
+// client asked for none or the answer was already given.
+func (e *Event) Acker() func(args ...any) error {
+	if e.ackID < 0 || e.acked {
+		return nil
+	}
+	e.acked = true
+	s, id := e.Socket, e.ackID
+	var once sync.Once
+	return func(args ...any) (err error) {
+		once.Do(func() { err = s.sendAck(id, args) })
+		return err
+	}
 }

@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,7 @@ type Namespace struct {
 
 	adapter Adapter
 	all     BroadcastOperator // every socket; operators never change
+	sse     map[string][]func(*ServerSideEvent)
 }
 
 func newNamespace(s *Server, name string, parent *Namespace) *Namespace {
@@ -164,8 +166,11 @@ func (n *Namespace) Compress(bool) *BroadcastOperator { return n.op() }
 // Timeout sets how long a broadcast with an ack callback waits.
 func (n *Namespace) Timeout(d time.Duration) *BroadcastOperator { return n.op().Timeout(d) }
 
-// FetchSockets returns the sockets of the namespace (all rooms).
-func (n *Namespace) FetchSockets() []*Socket { return n.op().FetchSockets() }
+// FetchSockets describes the sockets of the namespace on every node (see
+// BroadcastOperator.FetchSockets).
+func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return n.op().FetchSockets(ctx)
+}
 
 // SocketsJoin makes every socket of the namespace join rooms.
 func (n *Namespace) SocketsJoin(rooms ...string) { n.op().SocketsJoin(rooms...) }
@@ -177,7 +182,21 @@ func (n *Namespace) SocketsLeave(rooms ...string) { n.op().SocketsLeave(rooms...
 func (n *Namespace) DisconnectSockets(close bool) { n.op().DisconnectSockets(close) }
 
 // ServerSideEmit sends an event to the other nodes' namespaces through the
-// adapter (a no-op with the in-memory adapter, as in the reference).
+// adapter (a no-op with the in-memory adapter, as in the reference); they
+// receive it with OnServerSideEmit. A trailing MultiAckFunc collects one
+// answer per other node (see ServerSideEmitWithAck).
 func (n *Namespace) ServerSideEmit(event string, args ...any) error {
-	return n.adapter.ServerSideEmit(event, args)
+	if isReserved(event) {
+		return errReserved(event)
+	}
+	var ack MultiAckFunc
+	if k := len(args); k > 0 {
+		switch f := args[k-1].(type) {
+		case MultiAckFunc:
+			ack, args = f, args[:k-1]
+		case func([]*Args, error):
+			ack, args = f, args[:k-1]
+		}
+	}
+	return n.adapter.ServerSideEmit(event, args, ack)
 }

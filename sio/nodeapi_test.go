@@ -27,8 +27,8 @@ func TestServerShortcutsAndSend(t *testing.T) {
 	c.On("message", func(e *client.Event) { m, _ := e.String(0); got <- m })
 	c.Connect()
 	s := <-joined
-	if n := len(srv.FetchSockets()); n != 1 {
-		t.Fatalf("FetchSockets: %d sockets", n)
+	if l, err := srv.FetchSockets(t.Context()); len(l) != 1 || l[0].Local() != s || l[0].ID != s.ID() || err != nil {
+		t.Fatalf("FetchSockets: %v %v", l, err)
 	}
 	srv.SocketsJoin("r")
 	if !s.InRoom("r") {

@@ -220,8 +220,11 @@ func (s *Server) Volatile() *BroadcastOperator { return s.main.Volatile() }
 // permessage-deflate, so it changes nothing.
 func (s *Server) Compress(c bool) *BroadcastOperator { return s.main.Compress(c) }
 
-// FetchSockets returns the sockets of the main namespace (io.fetchSockets).
-func (s *Server) FetchSockets() []*Socket { return s.main.FetchSockets() }
+// FetchSockets describes the sockets of the main namespace on every node
+// (io.fetchSockets).
+func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return s.main.FetchSockets(ctx)
+}
 
 // SocketsJoin makes every socket of the main namespace join rooms
 // (io.socketsJoin); narrow it with In / Except first.

@@ -42,7 +42,14 @@ func redisClient(t *testing.T) goredis.UniversalClient {
 // "join" [room] joins one, "others" broadcasts to all but the sender.
 func node(t *testing.T, key string) string {
 	t.Helper()
-	srv := sio.NewServer(&sio.Options{Adapter: redis.New(redisClient(t), &redis.Options{Key: key})})
+	addr, _ := nodeWith(t, redis.New(redisClient(t), &redis.Options{Key: key}))
+	return addr
+}
+
+// nodeWith starts the node of node on an adapter of its own.
+func nodeWith(t *testing.T, adapter func(*sio.Namespace) sio.Adapter) (string, *sio.Server) {
+	t.Helper()
+	srv := sio.NewServer(&sio.Options{Adapter: adapter})
 	srv.OnConnection(func(s *sio.Socket) {
 		s.On("bcast", func(e *sio.Event) { _ = srv.Emit("msg", &e.Args) })
 		s.On("others", func(e *sio.Event) { _ = s.Broadcast().Emit("msg", &e.Args) })
@@ -62,7 +69,7 @@ func node(t *testing.T, key string) string {
 	go func() { done <- srv.ListenAndServe("127.0.0.1:0", nil) }()
 	<-srv.Ready()
 	t.Cleanup(func() { _ = srv.Shutdown(t.Context()); <-done })
-	return srv.Addr().String()
+	return srv.Addr().String(), srv
 }
 
 type client struct {
@@ -71,14 +78,17 @@ type client struct {
 	br *bufio.Reader
 }
 
-func dial(t *testing.T, addr string) *client {
+func dial(t *testing.T, addr string) *client { t.Helper(); return dialQ(t, addr, "") }
+
+// dialQ connects a WebSocket client with query added to the URL.
+func dialQ(t *testing.T, addr, query string) *client {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	fmt.Fprint(c, "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	fmt.Fprint(c, "GET /socket.io/?EIO=4&transport=websocket&"+query+" HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
 	br := bufio.NewReader(c)
 	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
 		t.Fatalf("upgrade: %v %v", resp, err)
@@ -115,6 +125,25 @@ func (c *client) read() string {
 			continue
 		}
 		return string(p)
+	}
+}
+
+// tryRead returns the next text message if one comes within d (pings
+// answered).
+func (c *client) tryRead(d time.Duration) (string, bool) {
+	for {
+		_ = c.c.SetReadDeadline(time.Now().Add(d))
+		h, err := ws.ReadHeader(c.br)
+		if err != nil {
+			return "", false
+		}
+		p := make([]byte, h.Length)
+		io.ReadFull(c.br, p)
+		if string(p) == "2" {
+			c.send("3")
+			continue
+		}
+		return string(p), true
 	}
 }
 
@@ -173,13 +202,13 @@ func TestBroadcastAcrossNodes(t *testing.T) {
 
 // nodeNode starts interop/node/sio-redis-node.js: a Node.js socket.io 4.8
 // node with @socket.io/redis-adapter 8.3 on key, and returns its address.
-func nodeNode(t *testing.T, key string) string {
+func nodeNode(t *testing.T, key string, kind ...string) string {
 	t.Helper()
 	script, _ := filepath.Abs("../../interop/node/sio-redis-node.js")
 	if _, err := os.Stat("../../interop/node_modules/@socket.io/redis-adapter/package.json"); err != nil {
 		t.Fatalf("the Node.js peer needs the npm packages of interop/ (make npm-deps): %v", err)
 	}
-	cmd := exec.Command("node", script, "redis://"+redisAddr, key)
+	cmd := exec.Command("node", append([]string{script, "redis://" + redisAddr, key}, kind...)...)
 	cmd.Dir = filepath.Dir(script)
 	cmd.Stderr = os.Stderr
 	stdin, _ := cmd.StdinPipe()

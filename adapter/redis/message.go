@@ -1,6 +1,9 @@
 package redis
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // Broadcast is one broadcast as the Node.js redis adapter publishes it:
 // msgpack [uid, {type:2, data:[event, ...args], nsp}, {rooms, except,
@@ -21,11 +24,20 @@ type Broadcast struct {
 
 var errBroadcast = errors.New("redis: not a broadcast message")
 
-// AppendBroadcast appends b as the Node adapter encodes it (map keys in
-// its order: type, data, nsp; rooms, except, flags).
+// AppendBroadcast appends b as the Node adapter encodes it:
+// [uid, packet, opts].
 func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
 	dst = appendArrayHeader(dst, 3)
 	dst = appendStr(dst, b.UID)
+	dst, err := appendPacket(dst, b)
+	if err != nil {
+		return nil, err
+	}
+	return appendOpts(dst, b, 0), nil
+}
+
+// appendPacket appends {type: 2, data, nsp} (the Node adapter's key order).
+func appendPacket(dst []byte, b *Broadcast) ([]byte, error) {
 	dst = appendMapHeader(dst, 3)
 	dst = appendStr(dst, "type")
 	dst = appendInt(dst, 2)
@@ -35,7 +47,12 @@ func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
 		return nil, err
 	}
 	dst = appendStr(dst, "nsp")
-	dst = appendStr(dst, b.Nsp)
+	return appendStr(dst, b.Nsp), nil
+}
+
+// appendOpts appends {rooms, except, flags}; timeout (ms, 0: none) is the
+// flag of a broadcast with acks.
+func appendOpts(dst []byte, b *Broadcast, timeout int64) []byte {
 	dst = appendMapHeader(dst, 3)
 	dst = appendStr(dst, "rooms")
 	dst = appendStrings(dst, b.Rooms)
@@ -43,11 +60,10 @@ func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
 	dst = appendStrings(dst, b.Except)
 	dst = appendStr(dst, "flags")
 	n := 0
-	if b.Volatile {
-		n++
-	}
-	if b.Compress != nil {
-		n++
+	for _, on := range []bool{b.Volatile, b.Compress != nil, timeout > 0} {
+		if on {
+			n++
+		}
 	}
 	dst = appendMapHeader(dst, n)
 	if b.Volatile {
@@ -56,7 +72,10 @@ func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
 	if b.Compress != nil {
 		dst = appendBool(appendStr(dst, "compress"), *b.Compress)
 	}
-	return dst, nil
+	if timeout > 0 {
+		dst = appendInt(appendStr(dst, "timeout"), timeout)
+	}
+	return dst
 }
 
 func appendStrings(dst []byte, ss []string) []byte {
@@ -78,7 +97,18 @@ func ParseBroadcast(m []byte) (*Broadcast, error) {
 	if b.UID, m, err = readStr(m); err != nil {
 		return nil, errBroadcast
 	}
-	m, err = mapEach(m, func(k string, v []byte) ([]byte, error) { // the packet
+	if m, err = parsePacket(m, b); err != nil {
+		return nil, errBroadcast
+	}
+	if _, err = parseOpts(m, b); err != nil {
+		return nil, errBroadcast
+	}
+	return b, nil
+}
+
+// parsePacket reads the packet map into b.
+func parsePacket(m []byte, b *Broadcast) ([]byte, error) {
+	m, err := mapEach(m, func(k string, v []byte) ([]byte, error) {
 		switch k {
 		case "data":
 			var err error
@@ -100,7 +130,12 @@ func ParseBroadcast(m []byte) (*Broadcast, error) {
 	if err != nil || len(b.Data) == 0 || b.Data[0] != '[' {
 		return nil, errBroadcast
 	}
-	_, err = mapEach(m, func(k string, v []byte) ([]byte, error) { // the options
+	return m, nil
+}
+
+// parseOpts reads the options map into b.
+func parseOpts(m []byte, b *Broadcast) ([]byte, error) {
+	return mapEach(m, func(k string, v []byte) ([]byte, error) {
 		var err error
 		switch k {
 		case "rooms":
@@ -123,10 +158,107 @@ func ParseBroadcast(m []byte) (*Broadcast, error) {
 		}
 		return skip(v)
 	})
+}
+
+// Request types of the Node adapter (its RequestType enum).
+const (
+	reqSockets = iota
+	reqAllRooms
+	reqRemoteJoin
+	reqRemoteLeave
+	reqRemoteDisconnect
+	reqRemoteFetch
+	reqServerSideEmit
+	reqBroadcast
+	reqBroadcastClientCount
+	reqBroadcastAck
+)
+
+// AppendAckRequest appends a broadcast with acks, a msgpack request:
+// {uid, requestId, type: 7, packet, opts} with flags.timeout in ms.
+func AppendAckRequest(dst []byte, b *Broadcast, requestID string, timeoutMs int64) ([]byte, error) {
+	dst = appendMapHeader(dst, 5)
+	dst = appendStr(appendStr(dst, "uid"), b.UID)
+	dst = appendStr(appendStr(dst, "requestId"), requestID)
+	dst = appendInt(appendStr(dst, "type"), reqBroadcast)
+	dst, err := appendPacket(appendStr(dst, "packet"), b)
 	if err != nil {
-		return nil, errBroadcast
+		return nil, err
 	}
-	return b, nil
+	return appendOpts(appendStr(dst, "opts"), b, timeoutMs), nil
+}
+
+// msgpackRequest is a msgpack request or response: a broadcast with acks
+// (type 7: UID, RequestID, Broadcast) or an acknowledgement (type 9:
+// RequestID, Ack and AckAttachments, the JSON of the answer).
+type msgpackRequest struct {
+	Type           int
+	UID, RequestID string
+	Broadcast      Broadcast
+	Ack            []byte
+	AckAttachments [][]byte
+}
+
+var errRequest = errors.New("redis: malformed request")
+
+// parseMsgpackRequest decodes a msgpack request or response map.
+func parseMsgpackRequest(m []byte) (*msgpackRequest, error) {
+	r := &msgpackRequest{Type: -1}
+	r.Broadcast.Nsp = "/"
+	var packet []byte
+	_, err := mapEach(m, func(k string, v []byte) ([]byte, error) {
+		var err error
+		switch k {
+		case "uid":
+			r.UID, v, err = readStr(v)
+		case "requestId":
+			r.RequestID, v, err = readStr(v)
+		case "type":
+			var t []byte
+			if t, v, err = AppendJSON(nil, v, new([][]byte)); err == nil {
+				r.Type, err = strconv.Atoi(string(t))
+			}
+		case "packet": // decoded below, by type
+			rest, err := skip(v)
+			packet = v[:len(v)-len(rest)]
+			return rest, err
+		case "opts":
+			v, err = parseOpts(v, &r.Broadcast)
+		default:
+			v, err = skip(v)
+		}
+		return v, err
+	})
+	if err != nil || r.Type < 0 || r.RequestID == "" || packet == nil {
+		return nil, errRequest
+	}
+	switch r.Type {
+	case reqBroadcast:
+		_, err = parsePacket(packet, &r.Broadcast)
+	case reqBroadcastAck:
+		r.Ack, _, err = AppendJSON(nil, packet, &r.AckAttachments)
+	default:
+		err = errRequest
+	}
+	if err != nil {
+		return nil, errRequest
+	}
+	r.Broadcast.UID = r.UID
+	return r, nil
+}
+
+// AppendAckResponse appends one acknowledgement of a broadcast with acks:
+// {type: 9, requestId, packet: answer}, answer being the JSON of the
+// client's first ack argument (placeholders for atts).
+func AppendAckResponse(dst []byte, requestID string, answer []byte, atts [][]byte) ([]byte, error) {
+	dst = appendMapHeader(dst, 3)
+	dst = appendInt(appendStr(dst, "type"), reqBroadcastAck)
+	dst = appendStr(appendStr(dst, "requestId"), requestID)
+	dst = appendStr(dst, "packet")
+	if len(answer) == 0 {
+		return appendNil(dst), nil
+	}
+	return AppendMsgpack(dst, answer, atts)
 }
 
 // mapEach calls fn with each key of the msgpack map at the start of m and

@@ -64,3 +64,38 @@ func FuzzParseBroadcast(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeMessage: no request or answer of either protocol, JSON or
+// msgpack, makes a decoder panic.
+func FuzzDecodeMessage(f *testing.F) {
+	c := newClassic("/", Options{Key: "k"})
+	s := newSharded("/", "k", Dynamic)
+	b := &Broadcast{UID: "x", Nsp: "/", Data: []byte(`["e",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1}}, Rooms: []string{"r"}}
+	ack, _ := AppendAckRequest(nil, b, "rq", 1000)
+	f.Add(ack)
+	ans, _ := AppendAckResponse(nil, "rq", []byte(`{"a":[1,2]}`), nil)
+	f.Add(ans)
+	for _, enc := range []func() (string, []byte, error){
+		func() (string, []byte, error) { return s.broadcast(b) },
+		func() (string, []byte, error) { return s.ackBroadcast(b, "rq", 5) },
+		func() (string, []byte, error) { return s.serverSideEmit([]any{"ev", 1}, "rq") },
+		func() (string, []byte, error) { return s.answerClientCount("u", "rq", 3) },
+		func() (string, []byte, error) { return c.serverSideEmit([]any{"ev", []byte{1}}, "rq") },
+		func() (string, []byte, error) { return c.answerClientCount("u", "rq", 3) },
+	} {
+		_, m, err := enc()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(m)
+	}
+	f.Add([]byte(`{"uid":"u","type":2,"opts":{"rooms":[],"except":[]},"rooms":["r"]}`))
+	f.Add([]byte(`{"requestId":"rq","sockets":[{"id":"x","handshake":{},"rooms":["x"],"data":null}]}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		c.decodeRequest(p)
+		c.decodeAnswer(p)
+		s.decode(nil, s.ch, p)
+		s.decode(nil, s.resCh, p)
+		parseMsgpackRequest(p)
+	})
+}

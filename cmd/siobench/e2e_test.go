@@ -425,7 +425,7 @@ func TestBadTargets(t *testing.T) {
 // TestServerDies stops the server in the middle of a run: the connections
 // it drops are counted, and the run still ends on time.
 func TestServerDies(t *testing.T) {
-	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0)
+	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func runCmd(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	embedded := o.cfg.URL == ""
 	if embedded {
-		b, err := startBundled("127.0.0.1:0", o.cfg.Path, o.loops, 0, 0)
+		b, err := startBundled("127.0.0.1:0", o.cfg.Path, o.loops, 0, 0, nil)
 		if err != nil {
 			fmt.Fprintln(stderr, "siobench:", err)
 			return exitFail

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
 
+	redisadapter "github.com/sioloop/sioloop/adapter/redis"
 	"github.com/sioloop/sioloop/admin"
 	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/internal/benchapp"
@@ -34,8 +36,8 @@ type bundled struct {
 
 // startBundled serves the bench app on addr (port 0: a free one) and waits
 // until it listens.
-func startBundled(addr, path string, loops, workers int, ping time.Duration) (*bundled, error) {
-	o := &sio.Options{Path: path, Workers: workers}
+func startBundled(addr, path string, loops, workers int, ping time.Duration, adapter func(*sio.Namespace) sio.Adapter) (*bundled, error) {
+	o := &sio.Options{Path: path, Workers: workers, Adapter: adapter}
 	if ping > 0 {
 		o.EIO = eio.Options{PingInterval: ping, PingTimeout: ping}
 	}
@@ -84,9 +86,11 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	httpMode := fs.Bool("http", false, "serve through net/http (the server mounted as an http.Handler) instead of the event loops, to measure that mode")
 	withMetrics := fs.Bool("metrics", false, "attach the Prometheus collector (package metrics) to the server, to measure what it costs")
 	withAdmin := fs.Bool("admin", false, "instrument the server for the Admin UI (package admin, production mode, no login), to measure what it costs")
+	redisURL := fs.String("redis", "", "join a cluster through the Redis adapter at `URL` (redis://host:port), wire-compatible with @socket.io/redis-adapter")
+	sharded := fs.Bool("sharded", false, "with --redis: the sharded adapter (SPUBLISH/SSUBSCRIBE, Redis 7) instead of the classic one")
 	probes := fs.Int("timer-probes", 0, "arm this many heartbeat-like timers (period: the ping interval, else 1s) on the server's timer set and report every 10s how late they fire")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: siobench serve [flags]\n\nServes the bench app (echo, echoack, bcast, join, toroom) on the main namespace.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: siobench serve [flags]\n\nServes the bench app (echo, echoack, bcast, join, toroom) on the main namespace; with --redis, as one node of a cluster.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -99,10 +103,34 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "siobench serve: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	if *httpMode {
-		return serveNetHTTP(*addr, *path, *workers, *ping, stdout, stderr)
+	var adapter func(*sio.Namespace) sio.Adapter
+	if *redisURL != "" {
+		ro, err := goredis.ParseURL(*redisURL)
+		if err != nil {
+			fmt.Fprintln(stderr, "siobench serve: --redis:", err)
+			return exitUsage
+		}
+		c := goredis.NewClient(ro)
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = c.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "siobench serve: Redis at %s: %v\n", *redisURL, err)
+			return exitFail
+		}
+		adapter = redisadapter.New(c, nil)
+		if *sharded {
+			adapter = redisadapter.NewSharded(c, nil)
+		}
+	} else if *sharded {
+		fmt.Fprintln(stderr, "siobench serve: --sharded needs --redis")
+		return exitUsage
 	}
-	b, err := startBundled(*addr, *path, *loops, *workers, *ping)
+	if *httpMode {
+		return serveNetHTTP(*addr, *path, *workers, *ping, adapter, stdout, stderr)
+	}
+	b, err := startBundled(*addr, *path, *loops, *workers, *ping, adapter)
 	if err != nil {
 		fmt.Fprintln(stderr, "siobench serve:", err)
 		return exitFail
@@ -153,8 +181,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 // serveNetHTTP is `siobench serve -http`: the bench app mounted in a
 // net/http server, as an application embedding sioloop in its own mux
 // would run it.
-func serveNetHTTP(addr, path string, workers int, ping time.Duration, stdout, stderr io.Writer) int {
-	o := &sio.Options{Path: path, Workers: workers}
+func serveNetHTTP(addr, path string, workers int, ping time.Duration, adapter func(*sio.Namespace) sio.Adapter, stdout, stderr io.Writer) int {
+	o := &sio.Options{Path: path, Workers: workers, Adapter: adapter}
 	if ping > 0 {
 		o.EIO = eio.Options{PingInterval: ping, PingTimeout: ping}
 	}

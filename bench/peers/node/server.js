@@ -9,6 +9,10 @@
 //   toroom          → io.to(data.room).emit("toroom", data)
 //
 // usage: node bench/peers/node/server.js [--host 127.0.0.1] [--port 3000] [--path /socket.io/]
+//            [--redis redis://127.0.0.1:6379 [--sharded]]
+//
+// --redis makes it one node of a cluster with the official
+// @socket.io/redis-adapter 8.3 (createAdapter; --sharded: createShardedAdapter).
 //
 // Port 0 picks a free port. Once listening it prints one JSON line on stdout:
 // {"url":"http://127.0.0.1:PORT","pid":PID}. socket.io is loaded from
@@ -29,34 +33,51 @@ const ioPath = arg('path', '/socket.io/');
 const mod = process.env.SOCKETIO_MODULE || path.resolve(__dirname, '../../../interop/node_modules/socket.io');
 const { Server } = require(mod);
 
-const httpServer = http.createServer();
-const io = new Server(httpServer, { path: ioPath });
+async function main() {
+  const httpServer = http.createServer();
+  const io = new Server(httpServer, { path: ioPath });
+  const redisURL = arg('redis', '');
+  if (redisURL) {
+    const modules = path.dirname(mod);
+    const { createAdapter, createShardedAdapter } = require(path.join(modules, '@socket.io/redis-adapter'));
+    const { createClient } = require(path.join(modules, 'redis'));
+    const pub = createClient({ url: redisURL });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(process.argv.includes('--sharded') ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
+  }
 
-io.on('connection', (socket) => {
-  socket.on('echo', (...args) => socket.emit('echo', ...args));
-  socket.on('echoack', (...args) => {
-    const ack = args.pop();
-    if (typeof ack === 'function') ack(...args);
+  io.on('connection', (socket) => {
+    socket.on('echo', (...args) => socket.emit('echo', ...args));
+    socket.on('echoack', (...args) => {
+      const ack = args.pop();
+      if (typeof ack === 'function') ack(...args);
+    });
+    socket.on('bcast', (...args) => io.emit('bcast', ...args));
+    socket.on('join', (room, ack) => {
+      socket.join(String(room));
+      if (typeof ack === 'function') ack('ok');
+    });
+    socket.on('toroom', (data) => {
+      if (data && data.room !== undefined) io.to(String(data.room)).emit('toroom', data);
+    });
   });
-  socket.on('bcast', (...args) => io.emit('bcast', ...args));
-  socket.on('join', (room, ack) => {
-    socket.join(String(room));
-    if (typeof ack === 'function') ack('ok');
-  });
-  socket.on('toroom', (data) => {
-    if (data && data.room !== undefined) io.to(String(data.room)).emit('toroom', data);
-  });
-});
 
-httpServer.listen(port, host, () => {
-  const a = httpServer.address();
-  console.log(JSON.stringify({ url: `http://${host}:${a.port}`, pid: process.pid }));
-});
+  httpServer.listen(port, host, () => {
+    const a = httpServer.address();
+    console.log(JSON.stringify({ url: `http://${host}:${a.port}`, pid: process.pid }));
+  });
 
-function stop() {
-  io.close();
-  httpServer.close();
-  setTimeout(() => process.exit(0), 200).unref();
+  function stop() {
+    io.close();
+    httpServer.close();
+    setTimeout(() => process.exit(0), 200).unref();
+  }
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
