@@ -21,10 +21,11 @@ import (
 const redisAddr = "127.0.0.1:6379"
 
 // clusterNode serves an instrumented node with the Redis adapter under key.
-func clusterNode(t *testing.T, rdb goredis.UniversalClient, key, id string) string {
+func clusterNode(t *testing.T, rdb goredis.UniversalClient, key, id string, mode admin.Mode) string {
 	t.Helper()
 	srv := sio.NewServer(&sio.Options{Adapter: redis.New(rdb, &redis.Options{Key: key})})
-	a, err := admin.Instrument(srv, admin.Options{NoAuth: true, ServerID: id, StatsInterval: 50 * time.Millisecond,
+	srv.OnConnection(func(*sio.Socket) {}) // the app
+	a, err := admin.Instrument(srv, admin.Options{NoAuth: true, ServerID: id, StatsInterval: 50 * time.Millisecond, Mode: mode,
 		Store: &admin.RedisStore{Client: rdb, Prefix: key}})
 	if err != nil {
 		t.Fatal(err)
@@ -36,8 +37,9 @@ func clusterNode(t *testing.T, rdb goredis.UniversalClient, key, id string) stri
 }
 
 // TestCluster: with the Redis adapter, a UI connected to one node gets
-// every node's "server_stats", and its "emit" action reaches the sockets
-// of the other nodes.
+// every node's "server_stats" and the sockets of every node in
+// "all_sockets", and its actions (emit, join, disconnect) reach the
+// sockets of the other nodes.
 func TestCluster(t *testing.T) {
 	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
 	if err := rdb.Ping(t.Context()).Err(); err != nil {
@@ -48,17 +50,33 @@ func TestCluster(t *testing.T) {
 	_, _ = rand.Read(b[:])
 	key := "sioloop-admin-test-" + hex.EncodeToString(b[:])
 
-	urlA := clusterNode(t, rdb, key, "node-a")
-	urlB := clusterNode(t, rdb, key, "node-b")
-	adm, r, ce := dialAdmin(t, urlB, nil)
+	urlA := clusterNode(t, rdb, key, "node-a", admin.Development)
+	urlB := clusterNode(t, rdb, key, "node-b", admin.Development)
+	app := dialApp(t, urlA, nil) // on node A
+	id := app.ID()
+	adm, r, ce := dialAdmin(t, urlB, nil) // the UI on node B
 	if ce != nil {
 		t.Fatal(ce)
 	}
-	for _, id := range []string{"node-a", "node-b"} {
-		r.wait(t, "server_stats", func(a []json.RawMessage) bool { return decodeStats(a).ServerID == id })
+	for _, sid := range []string{"node-a", "node-b"} {
+		r.wait(t, "server_stats", func(a []json.RawMessage) bool { return decodeStats(a).ServerID == sid })
+	}
+	var all []struct {
+		ID    string   `json:"id"`
+		Nsp   string   `json:"nsp"`
+		Rooms []string `json:"rooms"`
+	}
+	if err := json.Unmarshal(r.wait(t, "all_sockets", nil)[0], &all); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range all {
+		found = found || s.ID == id && s.Nsp == "/"
+	}
+	if !found {
+		t.Errorf("all_sockets on node B without node A's socket %s: %+v", id, all)
 	}
 
-	app := dialApp(t, urlA, nil)
 	got := make(chan string, 1)
 	app.On("note", func(e *client.Event) { s, _ := e.String(0); got <- s })
 	_ = adm.Emit("emit", "/", nil, "note", "across nodes")
@@ -69,6 +87,26 @@ func TestCluster(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the emit action did not reach the other node")
+	}
+	// Node A reports the join to every UI, through Redis.
+	_ = adm.Emit("join", "/", "vip", id)
+	r.wait(t, "room_joined", func(a []json.RawMessage) bool {
+		var nsp, room, sid string
+		_ = json.Unmarshal(a[0], &nsp)
+		_ = json.Unmarshal(a[1], &room)
+		_ = json.Unmarshal(a[2], &sid)
+		return nsp == "/" && room == "vip" && sid == id
+	})
+	dis := make(chan string, 1)
+	app.OnDisconnect(func(e *client.DisconnectEvent) { dis <- e.Reason })
+	_ = adm.Emit("_disconnect", "/", false, id)
+	select {
+	case reason := <-dis:
+		if reason != "io server disconnect" {
+			t.Errorf("disconnected with %q", reason)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the disconnect action did not reach the other node")
 	}
 }
 
