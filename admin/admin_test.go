@@ -31,9 +31,10 @@ func serve(t *testing.T) (*sio.Server, string) {
 
 // recv collects the events an admin client receives, by name.
 type recv struct {
-	mu  sync.Mutex
-	got map[string][][]json.RawMessage
-	ch  chan struct{}
+	sock *client.Socket
+	mu   sync.Mutex
+	got  map[string][][]json.RawMessage
+	ch   chan struct{}
 }
 
 func newRecv() *recv {
@@ -93,6 +94,7 @@ func dialAdmin(t *testing.T, url string, auth any) (*client.Socket, *recv, *clie
 		t.Fatal(err)
 	}
 	r := newRecv()
+	r.sock = s
 	s.OnAny(r.on)
 	res := make(chan *client.ConnectError, 1)
 	s.OnConnect(func(*client.ConnectEvent) { res <- nil })

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sioloop/sioloop/admin"
+	"github.com/sioloop/sioloop/client"
 )
 
 // nodeScript returns the absolute path of interop/node/name once the npm
@@ -36,8 +40,13 @@ func nodeScript(t *testing.T, name string) string {
 // @socket.io/admin-ui 0.5.1's instrument, development mode) and returns
 // its URL.
 func nodeReference(t *testing.T, hash string) string {
+	return nodeServer(t, map[string]string{"username": "admin", "hash": hash, "serverId": "ref"})
+}
+
+// nodeServer starts admin-ref-server.js with arg (see the script).
+func nodeServer(t *testing.T, args map[string]string) string {
 	t.Helper()
-	arg, _ := json.Marshal(map[string]string{"username": "admin", "hash": hash, "serverId": "ref"})
+	arg, _ := json.Marshal(args)
 	cmd := exec.Command("node", nodeScript(t, "admin-ref-server.js"), string(arg))
 	cmd.Dir = filepath.Dir(cmd.Args[1])
 	cmd.Stderr = os.Stderr
@@ -132,5 +141,58 @@ func TestSameWireAsNode(t *testing.T) {
 	}
 	if g, w := fmt.Sprint(ours.Values), fmt.Sprint(ref.Values); g != w {
 		t.Errorf("values %s, want (Node) %s", g, w)
+	}
+}
+
+// TestMixedClusterWithNode: a Go node instrumented by package admin and a
+// Node.js node instrumented by @socket.io/admin-ui 0.5.1, on one Redis: a
+// UI on either node gets both nodes' "server_stats", and the UI on the Go
+// node disconnects a socket of the Node.js node.
+func TestMixedClusterWithNode(t *testing.T) {
+	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+	if err := rdb.Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("Redis at %s: %v (make test starts one)", redisAddr, err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	key := "sioloop-admin-test-" + hex.EncodeToString(b[:])
+
+	goURL := clusterNode(t, rdb, key, "go-node", admin.Development)
+	nodeURL := nodeServer(t, map[string]string{"serverId": "node-js", "redis": "redis://" + redisAddr, "key": key})
+
+	_, onGo, ce := dialAdmin(t, goURL, nil)
+	if ce != nil {
+		t.Fatal(ce)
+	}
+	_, onNode, ce := dialAdmin(t, nodeURL, nil)
+	if ce != nil {
+		t.Fatal(ce)
+	}
+	for _, r := range []*recv{onGo, onNode} {
+		for _, id := range []string{"go-node", "node-js"} {
+			r.wait(t, "server_stats", func(a []json.RawMessage) bool { return decodeStats(a).ServerID == id })
+		}
+	}
+
+	app := dialApp(t, nodeURL, &client.Options{Transports: []string{"websocket"}})
+	id := app.ID()
+	// The Node.js node announces it to the UI on the Go node.
+	onGo.wait(t, "socket_connected", func(a []json.RawMessage) bool {
+		var s struct{ ID, Transport string }
+		_ = json.Unmarshal(a[0], &s)
+		return s.ID == id && s.Transport == "websocket"
+	})
+	dis := make(chan string, 1)
+	app.OnDisconnect(func(e *client.DisconnectEvent) { dis <- e.Reason })
+	adm := onGo.sock
+	_ = adm.Emit("_disconnect", "/", false, id)
+	select {
+	case reason := <-dis:
+		if reason != "io server disconnect" {
+			t.Errorf("disconnected with %q", reason)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the UI on the Go node could not disconnect a socket of the Node.js node")
 	}
 }

@@ -606,6 +606,14 @@ func (a *Adapter) receive(m *goredis.Message, b *burst) {
 		if list == nil {
 			list = []*sio.RemoteSocket{}
 		}
+		for _, r := range list {
+			if r.Data == nil {
+				// Node's socket.data starts as {}, and Node.js peers read
+				// it as an object (@socket.io/admin-ui's fetchSockets
+				// throws on null and takes its process down).
+				r.Data = struct{}{}
+			}
+		}
 		a.send(a.w.answerFetch(msg.replyTo, msg.requestID, list))
 	case opSockets:
 		ids := []string{}
