@@ -16,12 +16,13 @@ test: lint deps
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
-## deps: everything the tests need: npm-deps, Debian's Chromium for the browser test of examples/chat,
+## deps: everything the tests need: npm-deps, Debian's Chromium for the browser tests of examples/chat and examples/admin,
 ## and a Redis server on 127.0.0.1:6379 for adapter/redis.
 deps: npm-deps chromium redis
 
 ## npm-deps: only the pinned npm packages of interop/ (official clients, Node reference peers,
-## playwright-core); enough for examples/chat, which serves the browser client from them.
+## playwright-core, the Admin UI's build); enough for examples/chat and examples/admin, which serve
+## the browser client and the Admin UI from them.
 npm-deps: $(NODE_DEPS)
 $(NODE_DEPS): interop/package.json interop/package-lock.json
 	cd interop && npm ci --no-audit --no-fund --loglevel=error
@@ -32,7 +33,7 @@ $(NODE_DEPS): interop/package.json interop/package-lock.json
 chromium:
 	@if [ "$$SIOLOOP_NO_BROWSER" = 1 ] || [ -x $(CHROMIUM) ]; then :; else \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || \
-	  echo "make deps: could not install chromium: TestBrowserChat (examples/chat) will fail; SIOLOOP_NO_BROWSER=1 skips it" >&2; \
+	  echo "make deps: could not install chromium: TestBrowserChat (examples/chat) and TestAdminUI (examples/admin) will fail; SIOLOOP_NO_BROWSER=1 skips them" >&2; \
 	fi
 
 ## redis: start redis-server on 127.0.0.1:6379 (in memory, nothing on disk) unless one answers there.

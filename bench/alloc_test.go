@@ -5,16 +5,48 @@ package bench
 import (
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sioloop/sioloop/internal/benchapp"
+	"github.com/sioloop/sioloop/metrics"
+	"github.com/sioloop/sioloop/sio"
 )
 
 // TestAllocationBudget: the server's per-message path allocates nothing —
 // decoding an event, running the handler, encoding the answer and framing
 // it — and neither does a broadcast (loop/fanout_alloc_test.go holds the
 // same budget on the network layer's batched path).
-func TestAllocationBudget(t *testing.T) {
+func TestAllocationBudget(t *testing.T) { allocationBudget(t, nil) }
+
+// TestAllocationBudgetObserved: the same budget with an observer attached
+// (sio.Server.Observe: packets and bytes counted, as the admin and
+// metrics packages do), and the counts add up.
+func TestAllocationBudgetObserved(t *testing.T) {
+	allocationBudget(t, func(srv *sio.Server) func() { return srv.Observe(sio.NopObserver{}, false) })
+}
+
+// TestAllocationBudgetMetrics: the same budget with the Prometheus
+// collector attached (and scraped once, so that its series exist).
+func TestAllocationBudgetMetrics(t *testing.T) {
+	allocationBudget(t, func(srv *sio.Server) func() {
+		m := metrics.New(srv, nil)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(m)
+		if _, err := reg.Gather(); err != nil {
+			t.Fatal(err)
+		}
+		return m.Close
+	})
+}
+
+// allocationBudget runs the budget with attach's observer (nil: none).
+func allocationBudget(t *testing.T, attach func(*sio.Server) (detach func())) {
 	srv := benchapp.New(nil)
 	defer srv.Close()
+	observed := attach != nil
+	if observed {
+		defer attach(srv)()
+	}
 	c := connect(t, srv)
 	msg := []byte(`42["echo","` + payload(100) + `"]`)
 	ack := []byte(`4217["echoack","` + payload(100) + `"]`)
@@ -36,5 +68,24 @@ func TestAllocationBudget(t *testing.T) {
 	bc := []byte(`42["bcast","` + payload(100) + `"]`)
 	if a := testing.AllocsPerRun(200, run(bc)); a != 0 {
 		t.Errorf("broadcast to %d sockets: %v allocations, want 0", n, a)
+	}
+	st := srv.Stats().Transports[sio.TransportWebSocket]
+	if !observed {
+		if st != (sio.TransportStats{}) {
+			t.Errorf("counted without an observer: %+v", st)
+		}
+		return
+	}
+	// AllocsPerRun runs each function once more than asked (warm-up).
+	// In: 1001 echo + 1001 ack + 201 bcast (+ the 200 CONNECTs);
+	// out: 1001 + 1001 + 201 broadcasts to 200 sockets (+ 200 CONNECTs).
+	if want := int64(1001 + 1001 + 201 + n); st.PacketsIn != want {
+		t.Errorf("packets in: %d, want %d", st.PacketsIn, want)
+	}
+	if want := int64(1001 + 1001 + 201*n + n); st.PacketsOut != want {
+		t.Errorf("packets out: %d, want %d", st.PacketsOut, want)
+	}
+	if got := srv.Stats(); got.Broadcasts != 201 || got.Deliveries != 201*n {
+		t.Errorf("broadcasts %d, deliveries %d; want 201, %d", got.Broadcasts, got.Deliveries, 201*n)
 	}
 }

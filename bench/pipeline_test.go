@@ -78,9 +78,17 @@ func BenchmarkRelayEchoFloodControl(b *testing.B) {
 	benchRelayEcho(b, &sio.Options{EventRate: 1e12})
 }
 
-func benchRelayEcho(b *testing.B, o *sio.Options) {
+// BenchmarkRelayEchoObserved: BenchmarkRelayEcho with an observer
+// attached (Server.Observe: packets and bytes counted, as with the admin
+// or metrics package), the cost of instrumentation per round trip.
+func BenchmarkRelayEchoObserved(b *testing.B) { benchRelayEcho(b, nil, true) }
+
+func benchRelayEcho(b *testing.B, o *sio.Options, observed ...bool) {
 	srv := benchapp.New(o)
 	defer srv.Close()
+	if len(observed) > 0 && observed[0] {
+		defer srv.Observe(sio.NopObserver{}, false)()
+	}
 	c := connect(b, srv)
 	msg := []byte(`42["echo","` + payload(100) + `"]`)
 	in := make([]byte, len(msg))
@@ -108,11 +116,20 @@ func BenchmarkAckEcho(b *testing.B) {
 
 // BenchmarkBroadcast: one "bcast" event fanned out to N sockets; ns/op
 // divided by N is the cost per recipient.
-func BenchmarkBroadcast(b *testing.B) {
+func BenchmarkBroadcast(b *testing.B) { benchBroadcast(b, false) }
+
+// BenchmarkBroadcastObserved: BenchmarkBroadcast with an observer
+// attached (the recipients counted once per broadcast).
+func BenchmarkBroadcastObserved(b *testing.B) { benchBroadcast(b, true) }
+
+func benchBroadcast(b *testing.B, observed bool) {
 	for _, n := range []int{100, 1000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			srv := benchapp.New(nil)
 			defer srv.Close()
+			if observed {
+				defer srv.Observe(sio.NopObserver{}, false)()
+			}
 			conns := make([]*fakeConn, n)
 			for i := range conns {
 				conns[i] = connect(b, srv)

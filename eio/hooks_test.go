@@ -202,3 +202,30 @@ func pollHandshake(t *testing.T, base string) string {
 	resp.Body.Close()
 	return strings.SplitN(strings.TrimPrefix(string(body), `0{"sid":"`), `"`, 2)[0]
 }
+
+// Refusals counts refused requests by error code, with or without a
+// ConnectionError hook, in both server modes.
+func TestRefusals(t *testing.T) {
+	for _, mode := range []string{"loop", "net/http"} {
+		t.Run(mode, func(t *testing.T) {
+			es := eio.NewServer(nil)
+			defer es.Close()
+			addr := serveIn(t, mode, es)
+			for _, q := range []string{
+				"EIO=4&transport=carrier-pigeon",   // 0
+				"EIO=4&transport=polling&sid=nope", // 1
+				"EIO=4&transport=polling&sid=nope", // 1
+				"EIO=9&transport=polling",          // 5
+			} {
+				resp, err := http.Get("http://" + addr + "/engine.io/?" + q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			if got, want := es.Refusals(), [7]int64{1, 2, 0, 0, 0, 1, 0}; got != want {
+				t.Errorf("Refusals %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -296,6 +296,7 @@ func cookieValue(ck *CookieOptions, sid string) string {
 
 // refuse answers with the reference's JSON error body.
 func (s *Server) refuse(r *Request, w ResponseWriter, e *Error, hdr []HeaderField) {
+	s.countRefusal(e)
 	if s.trace {
 		s.logRefused(r, e)
 	}
@@ -327,6 +328,7 @@ func appendErrorJSON(dst []byte, e *Error) []byte {
 // refuseLate answers a held polling GET with e's JSON error, with the
 // session's CORS headers (extra: the CORS headers, then cache-control).
 func (s *Server) refuseLate(w ResponseWriter, e *Error, extra []HeaderField) {
+	s.countRefusal(e)
 	st := e.Status
 	if st == 0 {
 		st = 400

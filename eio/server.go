@@ -29,6 +29,7 @@ type Server struct {
 	sharedExtra atomic.Pointer[[]HeaderField]
 	lastPath    atomic.Pointer[string] // see internPath
 	panics      atomic.Int64           // recovered panics (ReportPanic)
+	refusals    [7]atomic.Int64        // refused requests by error code (Refusals)
 	trace       bool                   // the logger took Debug at NewServer (log.go)
 
 	openPrefix []byte // `{"sid":"`
@@ -105,6 +106,26 @@ func (s *Server) OnConnection(fn func(*Session)) { s.onConn = fn }
 
 // SetHooks installs observation hooks. Set them before serving.
 func (s *Server) SetHooks(h Hooks) { s.hooks = h }
+
+// Refusals counts the requests refused so far, by error code: index 0–5
+// are the reference's codes (ErrTransportUnknown … ErrUnsupportedProtocol;
+// Node's "connection_error" event), index 6 every other code (an
+// AllowRequest refusal of the application's own).
+func (s *Server) Refusals() [7]int64 {
+	var out [7]int64
+	for i := range out {
+		out[i] = s.refusals[i].Load()
+	}
+	return out
+}
+
+func (s *Server) countRefusal(e *Error) {
+	i := e.Code
+	if i < 0 || i > 5 {
+		i = 6
+	}
+	s.refusals[i].Add(1)
+}
 
 // Count is the number of open sessions.
 func (s *Server) Count() int { return int(s.count.Load()) }

@@ -45,6 +45,14 @@ type CloseDescriber interface {
 	OnCloseDescribed(s *Session, reason string, description error)
 }
 
+// UpgradeWatcher is a SessionHandler that wants to know when its session
+// moved from polling to WebSocket (Session.Transport then says
+// "websocket"). OnUpgrade runs on the event loop of the new WebSocket,
+// with no lock held, after Hooks.Upgrade.
+type UpgradeWatcher interface {
+	OnUpgrade(s *Session)
+}
+
 type sessionState uint8
 
 const (

@@ -363,9 +363,16 @@ func (t probeTransport) OnMessage(c WSConn, binary bool, data []byte) {
 			s.closeWith(reason, true)
 			return
 		}
-		if fn := s.srv.hooks.Upgrade; fn != nil {
+		fn := s.srv.hooks.Upgrade
+		uw, _ := s.handler.(UpgradeWatcher)
+		if fn != nil || uw != nil {
 			s.mu.Unlock()
-			fn(s)
+			if fn != nil {
+				fn(s)
+			}
+			if uw != nil {
+				uw.OnUpgrade(s)
+			}
 			return
 		}
 	default:

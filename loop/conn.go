@@ -282,6 +282,7 @@ func (c *conn) Enqueue(f *broadcast.Frames, volatile bool) broadcast.Loop {
 	if volatile && c.backlog.Load() != 0 {
 		// Dropped; a flush re-reads the backlog so the connection is seen
 		// writable again once the kernel drained it.
+		c.l.srv.volatiles.Add(1)
 		return c.claimLocked()
 	}
 	b := f.Bytes()

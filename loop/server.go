@@ -90,6 +90,7 @@ type Server struct {
 	loops      []*evloop
 	conns      atomic.Int64
 	refused    atomic.Int64 // connections refused for want of capacity
+	volatiles  atomic.Int64 // volatile broadcast frames dropped (VolatileDropped)
 	refusedLog atomic.Int64 // when a refusal was last logged (Unix ns)
 	parts      partials     // large units being received (partial.go)
 	// lfd is a copy of the listening descriptor, kept for takeOverAccept
@@ -240,6 +241,10 @@ func (s *Server) Conns() int { return int(s.conns.Load()) }
 // Refused is the number of connections refused for want of capacity
 // (MaxConnections, or no descriptor left), each with 503.
 func (s *Server) Refused() int64 { return s.refused.Load() }
+
+// VolatileDropped is the number of volatile broadcast frames dropped
+// because their connection still had output waiting for the kernel.
+func (s *Server) VolatileDropped() int64 { return s.volatiles.Load() }
 
 // Shutdown stops the engine: every connection is closed. It returns once
 // Serve has returned, or with ctx's error. Any goroutine.

@@ -37,6 +37,11 @@ func (s *Server) onEngineConnection(sess *eio.Session) {
 	c.tm.Init(c)
 	s.wheel.Schedule(&c.tm, s.opts.ConnectTimeout)
 	sess.SetHandler(c)
+	if o := s.obs.list.Load(); o != nil {
+		for _, x := range o.all {
+			x.SessionOpened(sess)
+		}
+	}
 }
 
 // OnTimer implements timer.Handler: the connect timeout.
@@ -54,7 +59,8 @@ func (c *client) OnTimer(*timer.Node) {
 func (c *client) forceClose() { c.sess.Close() }
 
 // OnMessage implements eio.SessionHandler.
-func (c *client) OnMessage(_ *eio.Session, data []byte, binary bool) {
+func (c *client) OnMessage(sess *eio.Session, data []byte, binary bool) {
+	c.srv.countIn(sess, len(data))
 	if binary {
 		if c.bin == nil {
 			c.violation("an attachment nobody announced")
@@ -154,6 +160,11 @@ func (c *client) OnClose(sess *eio.Session, reason string) { c.OnCloseDescribed(
 // handlers get the description (Socket.OnDisconnectDescribed).
 func (c *client) OnCloseDescribed(_ *eio.Session, reason string, desc error) {
 	c.srv.wheel.Stop(&c.tm)
+	if o := c.srv.obs.list.Load(); o != nil {
+		for _, x := range o.all {
+			x.SessionClosed(c.sess, reason)
+		}
+	}
 	c.mu.Lock()
 	c.closed = true
 	list := append([]*Socket(nil), c.sockets...)

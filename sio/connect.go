@@ -155,6 +155,9 @@ func (c *client) finishConnect(s *Socket) {
 	if c.srv.trace {
 		c.srv.logger().Debug("sio: socket connected", "nsp", s.nsp.name, "id", s.id, "sid", c.sess.ID(), "recovered", s.recovered)
 	}
+	for _, x := range c.srv.detailed() {
+		x.SocketConnected(s)
+	}
 	_, onConn := s.nsp.handlers()
 	for _, fn := range onConn {
 		fn(s)
@@ -183,6 +186,7 @@ func (c *client) sendConnectError(nsp, msg string, data *any) {
 	defer c.srv.putBuf(pb)
 	p := Packet{Type: PacketConnectError, Namespace: []byte(nsp), ID: -1, Data: b.B}
 	pb.B = parser.AppendPacket(pb.B, &p)
+	c.srv.countOut(c.sess, pb.B, nil)
 	_ = c.sess.Send(pb.B, false)
 }
 

@@ -48,6 +48,9 @@ type Encoded struct {
 	frames *broadcast.Frames // WebSocket form, built for broadcasts
 	buf    *bytebufferpool.ByteBuffer
 	srv    *Server // owner of the pools; nil for logged copies
+	// shared: recipients of a broadcast (sendShared), sharedWS: those of
+	// them on WebSocket; counted in Stats at release, once per broadcast.
+	shared, sharedWS int32
 }
 
 // wsFrames returns the complete WebSocket frames of the packet (Engine.IO
@@ -85,6 +88,9 @@ func (e *Encoded) release() {
 	srv := e.srv
 	if srv == nil {
 		return
+	}
+	if e.shared > 0 {
+		srv.countShared(e, e.shared, e.sharedWS)
 	}
 	srv.putBuf(e.buf)
 	*e = Encoded{}

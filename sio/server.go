@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +30,7 @@ type Server struct {
 	pool   *workerPool
 	trace  bool         // the logger took Debug at NewServer (log.go)
 	floods atomic.Int64 // events refused by Options.EventRate (flood.go)
+	obs    obsState     // observers and their counters (observe.go)
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -113,6 +116,18 @@ func (s *Server) Of(name string) *Namespace {
 		}
 	}
 	return n
+}
+
+// Namespaces lists the namespaces (Node's io._nsps), sorted by name.
+func (s *Server) Namespaces() []*Namespace {
+	s.mu.RLock()
+	out := make([]*Namespace, 0, len(s.nsps))
+	for _, n := range s.nsps {
+		out = append(out, n)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *Namespace) int { return strings.Compare(a.name, b.name) })
+	return out
 }
 
 // OnNewNamespace registers fn, called with every namespace created after

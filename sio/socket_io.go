@@ -64,6 +64,9 @@ func (s *Socket) runEvent(data []byte, ackID int64, atts [][]byte, ev *Event) {
 		ev.name = string(name) // no handler: only catch-alls see it
 		hs = nil
 	}
+	for _, x := range s.client.srv.detailed() {
+		x.EventReceived(s, ev.name, ev.RawArgs())
+	}
 	for _, mw := range mws {
 		if err := mw(ev); err != nil {
 			s.reportError(err)
@@ -152,6 +155,7 @@ func (s *Socket) sendControl(t PacketType, data []byte) {
 	b := s.client.srv.getBuf()
 	p := Packet{Type: t, Namespace: []byte(s.nsp.name), ID: -1, Data: data}
 	b.B = parser.AppendPacket(b.B, &p)
+	s.client.srv.countOut(s.client.sess, b.B, nil)
 	_ = s.client.sess.Send(b.B, false)
 	s.client.srv.putBuf(b)
 }
@@ -160,8 +164,10 @@ func (s *Socket) sendControl(t PacketType, data []byte) {
 func (s *Socket) sendEncoded(enc *Encoded, volatile bool) {
 	sess := s.client.sess
 	if volatile && !sess.Writable() {
+		s.client.srv.countDropped()
 		return
 	}
+	s.client.srv.countOut(sess, enc.Packet, enc.Attachments)
 	_ = sess.SendPacket(enc.Packet, enc.Attachments)
 }
 
@@ -170,10 +176,16 @@ func (s *Socket) sendEncoded(enc *Encoded, volatile bool) {
 // large), the connections grouped by event loop in b; on polling the
 // packet is queued for the next GET.
 func (s *Socket) sendShared(enc *Encoded, volatile bool, b *broadcast.Batch) {
+	enc.shared++ // counted once, when the packet is released (Stats)
 	c := s.sess.Direct()
 	if c == nil {
 		s.sendEncoded(enc, volatile)
 		return
+	}
+	if enc.srv != nil {
+		enc.sharedWS++
+	} else { // an adapter's packet (from another node): no release to count at
+		s.client.srv.countOut(s.sess, enc.Packet, enc.Attachments)
 	}
 	f := enc.wsFrames()
 	if bc, ok := c.(broadcast.Conn); ok {
@@ -182,6 +194,8 @@ func (s *Socket) sendShared(enc *Encoded, volatile bool, b *broadcast.Batch) {
 	}
 	if !volatile || c.Writable() { // a network layer without batching
 		c.WriteRaw(f.Bytes())
+	} else {
+		s.client.srv.countDropped()
 	}
 }
 
@@ -192,12 +206,16 @@ func (s *Socket) notifyOutgoing(event string, enc *Encoded) {
 		out = x.anyOut
 	}
 	s.mu.Unlock()
-	if len(out) == 0 {
+	obs := s.client.srv.detailed()
+	if len(out) == 0 && len(obs) == 0 {
 		return
 	}
 	var args Args
 	if err := args.Fill(enc.payload(), 1, enc.Attachments); err != nil {
 		return
+	}
+	for _, x := range obs {
+		x.EventSent(s, event, args.RawArgs())
 	}
 	for _, h := range out {
 		h(event, args.RawArgs())
@@ -238,6 +256,9 @@ func (s *Socket) onCloseDescribed(reason string, desc error) {
 	s.nsp.adapter.DelAll(s)
 	s.nsp.remove(s)
 	s.client.remove(s)
+	for _, x := range srv.detailed() {
+		x.SocketDisconnected(s, reason)
+	}
 	for _, fn := range disconnect {
 		srv.callDisconnect(fn, reason)
 	}

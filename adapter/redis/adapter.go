@@ -606,9 +606,14 @@ func (a *Adapter) receive(m *goredis.Message, b *burst) {
 		if list == nil {
 			list = []*sio.RemoteSocket{}
 		}
-		for _, rs := range list {
-			if _, err := jsonMarshal(rs.Data); err != nil {
-				rs.Data = nil // not JSON: the others get null rather than no answer
+		for _, r := range list {
+			if r.Data == nil {
+				// Node's socket.data starts as {}, and Node.js peers read
+				// it as an object (@socket.io/admin-ui's fetchSockets
+				// throws on null and takes its process down).
+				r.Data = struct{}{}
+			} else if _, err := jsonMarshal(r.Data); err != nil {
+				r.Data = struct{}{} // not JSON: {} rather than no answer at all
 			}
 		}
 		a.send(a.w.answerFetch(msg.replyTo, msg.requestID, list))

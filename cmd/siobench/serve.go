@@ -13,13 +13,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	redisadapter "github.com/sioloop/sioloop/adapter/redis"
+	"github.com/sioloop/sioloop/admin"
 	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/internal/benchapp"
 	"github.com/sioloop/sioloop/internal/timer"
 	"github.com/sioloop/sioloop/loop"
+	"github.com/sioloop/sioloop/metrics"
 	"github.com/sioloop/sioloop/sio"
 )
 
@@ -81,6 +84,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 0, "run handlers on this many worker goroutines (0: on the event loops)")
 	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval and timeout (default 25s / 20s)")
 	httpMode := fs.Bool("http", false, "serve through net/http (the server mounted as an http.Handler) instead of the event loops, to measure that mode")
+	withMetrics := fs.Bool("metrics", false, "attach the Prometheus collector (package metrics) to the server, to measure what it costs")
+	withAdmin := fs.Bool("admin", false, "instrument the server for the Admin UI (package admin, production mode, no login), to measure what it costs")
 	redisURL := fs.String("redis", "", "join a cluster through the Redis adapter at `URL` (redis://host:port), wire-compatible with @socket.io/redis-adapter")
 	sharded := fs.Bool("sharded", false, "with --redis: the sharded adapter (SPUBLISH/SSUBSCRIBE, Redis 7) instead of the classic one")
 	probes := fs.Int("timer-probes", 0, "arm this many heartbeat-like timers (period: the ping interval, else 1s) on the server's timer set and report every 10s how late they fire")
@@ -130,6 +135,19 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "siobench serve:", err)
 		return exitFail
+	}
+	if *withMetrics {
+		m := metrics.New(b.sio, nil)
+		defer m.Close()
+		prometheus.NewRegistry().MustRegister(m)
+	}
+	if *withAdmin {
+		a, err := admin.Instrument(b.sio, admin.Options{NoAuth: true})
+		if err != nil {
+			fmt.Fprintln(stderr, "siobench serve:", err)
+			return exitFail
+		}
+		defer a.Close()
 	}
 	fmt.Fprintf(stdout, "siobench serve: bench app on %s (Socket.IO path %s, pid %d); load it with: siobench echo --url %s\n", b.url, *path, os.Getpid(), b.url)
 	if *probes > 0 {

@@ -41,13 +41,15 @@ func listPackages(t *testing.T) []pkg {
 func TestImportDirection(t *testing.T) {
 	forbidden := map[string][]string{
 		// package: module packages it must not depend on (directly or not)
-		"wsframe": {"eio", "sio", "loop", "broadcast", "client"},
-		"eio":     {"sio", "loop", "broadcast", "client"},
+		"wsframe": {"eio", "sio", "loop", "broadcast", "client", "admin", "metrics"},
+		"eio":     {"sio", "loop", "broadcast", "client", "admin", "metrics"},
 		// loop implements broadcast's Conn and Loop; broadcast knows no
 		// network layer
-		"loop":      {"sio", "client"},
+		"loop":      {"sio", "client", "admin", "metrics"},
 		"broadcast": {"eio", "sio", "loop", "client"},
-		"sio":       {"client"},
+		// monitoring plugs in through sio.Observer: the core imports
+		// neither the admin UI's server side nor the exporter
+		"sio": {"client", "admin", "metrics"},
 		// the codec is shared with the client: it imports nothing of ours
 		"sio/parser": {"eio", "loop", "broadcast", "client", "wsframe"},
 		"client":     {"loop", "broadcast"},
@@ -84,6 +86,23 @@ func TestOnlyLoopImportsGnet(t *testing.T) {
 		for _, imp := range p.Imports {
 			if strings.HasPrefix(imp, "github.com/panjf2000/gnet") && rel != "loop" && !strings.HasPrefix(rel, "cmd/") && !strings.HasPrefix(rel, "internal/loadgen") && !strings.HasPrefix(rel, "bench") {
 				t.Errorf("%s imports %s: only loop (and load generators) may", p.ImportPath, imp)
+			}
+		}
+	}
+}
+
+// TestCoreWithoutMonitoringDeps: the core packages carry neither bcrypt
+// (the admin UI's login) nor Prometheus; only admin and metrics do.
+func TestCoreWithoutMonitoringDeps(t *testing.T) {
+	core := map[string]bool{"eio": true, "sio": true, "loop": true, "broadcast": true, "wsframe": true, "sio/parser": true}
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
+		if !core[rel] {
+			continue
+		}
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, "golang.org/x/crypto/") || strings.HasPrefix(d, "github.com/prometheus/") {
+				t.Errorf("%s depends on %s: monitoring stays in admin/ and metrics/", rel, d)
 			}
 		}
 	}
