@@ -41,6 +41,8 @@ type Server struct {
 	recovery *sessionStore
 	pools    pools
 
+	closeAdapters sync.Once
+
 	lmu     sync.Mutex
 	loop    *loop.Server
 	stopped bool
@@ -323,11 +325,28 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// Close ends every session and stops the timers. The server is unusable
+// Close ends every session, stops the timers and closes the namespaces'
+// adapters (a cluster adapter leaves the cluster). The server is unusable
 // afterwards.
 func (s *Server) Close() {
 	s.eio.Close() // and the wheel
 	if s.pool != nil {
 		s.pool.close()
 	}
+	// Then the adapters (as Node's io.close): a cluster adapter leaves
+	// the cluster, so the other nodes stop counting this one.
+	s.closeAdapters.Do(func() {
+		s.mu.RLock()
+		var list []*Namespace
+		for _, n := range s.nsps {
+			list = append(list, n)
+		}
+		for _, p := range s.parents {
+			list = append(list, p.nsp)
+		}
+		s.mu.RUnlock()
+		for _, n := range list {
+			n.adapter.Close()
+		}
+	})
 }

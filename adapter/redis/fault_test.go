@@ -124,3 +124,65 @@ func TestRedisRestart(t *testing.T) {
 	}
 	t.Logf("dropped while down: %d, reported: %d", adapterA.Dropped(), reported.Load())
 }
+
+// A node that Redis counts but that never answers (the Node adapters' most
+// reported failure: a subscriber of another version, a hung process) costs
+// a request its timeout, not forever: FetchSockets returns what came with
+// ErrTimeout, ServerSideEmitWithAck the answers it got; a node that leaves
+// stops being counted at once.
+func TestSilentAndVanishedNodes(t *testing.T) {
+	key := "sioloop-silent-" + fmt.Sprint(time.Now().UnixNano())
+	rdb := redisClient(t)
+	mk := func() *sio.Server {
+		_, srv := nodeWith(t, redis.New(rdb, &redis.Options{Key: key, RequestsTimeout: 300 * time.Millisecond}))
+		return srv
+	}
+	a, b := mk(), mk()
+	aAddr := a.Addr().String()
+	dial(t, aAddr)
+	dial(t, b.Addr().String())
+	b.Sockets().OnServerSideEmit("ping", func(e *sio.ServerSideEvent) { _ = e.Ack("pong") })
+	time.Sleep(100 * time.Millisecond)
+	ctx := context.Background()
+	if l, err := a.FetchSockets(ctx); len(l) != 2 || err != nil {
+		t.Fatalf("two answering nodes: %d sockets, %v", len(l), err)
+	}
+
+	// A silent subscriber of the request channel: counted, never answers.
+	silent := rdb.Subscribe(ctx, key+"-request#/#")
+	defer silent.Close()
+	if _, err := silent.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := a.Sockets().ServerCount(ctx); n != 3 {
+		t.Fatalf("server count with the silent node: %d", n)
+	}
+	l, err := a.FetchSockets(ctx)
+	if !errors.Is(err, redis.ErrTimeout) || len(l) != 2 {
+		t.Fatalf("FetchSockets with a silent node: %d sockets, %v; want both answering nodes' sockets and ErrTimeout", len(l), err)
+	}
+	res, err := a.Sockets().ServerSideEmitWithAck(ctx, "ping")
+	if !errors.Is(err, sio.ErrAckTimeout) || len(res) != 1 {
+		t.Fatalf("ServerSideEmitWithAck with a silent node: %d answers, %v", len(res), err)
+	}
+	if got := a.Sockets().Adapter().(*redis.Adapter).RequestTimeouts(); got != 2 {
+		t.Fatalf("RequestTimeouts: %d", got)
+	}
+	silent.Close()
+
+	// Node B leaves: no longer counted, nothing waits for it.
+	_ = b.Shutdown(ctx)
+	for i := 0; ; i++ {
+		n, _ := a.Sockets().ServerCount(ctx)
+		if n == 1 {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("server count after B left: %d", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if l, err := a.FetchSockets(ctx); len(l) != 1 || err != nil {
+		t.Fatalf("FetchSockets alone: %d sockets, %v", len(l), err)
+	}
+}
