@@ -612,6 +612,8 @@ func (a *Adapter) receive(m *goredis.Message, b *burst) {
 				// it as an object (@socket.io/admin-ui's fetchSockets
 				// throws on null and takes its process down).
 				r.Data = struct{}{}
+			} else if _, err := jsonMarshal(r.Data); err != nil {
+				r.Data = struct{}{} // not JSON: {} rather than no answer at all
 			}
 		}
 		a.send(a.w.answerFetch(msg.replyTo, msg.requestID, list))

@@ -242,6 +242,16 @@ func throughputSVG(rs []*loadgen.Result) (string, error) {
 		x0, x1 := x(math.Max(ss[0].win[0], 0)), x(math.Min(ss[0].win[1], right))
 		fmt.Fprintf(&d.b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#f0f4ff"/>`+"\n", x0, padT, math.Max(0, x1-x0), chartH-padT-padB)
 		d.text(x0+4, padT+12, "start", 10, "measurement window")
+	} else if len(ss) > 1 {
+		// one band per result along the top, in its line's colour
+		for i, s := range ss {
+			if s.win[1] <= s.win[0] {
+				continue
+			}
+			x0, x1 := x(math.Max(s.win[0], 0)), x(math.Min(s.win[1], right))
+			fmt.Fprintf(&d.b, `<rect class="window" x="%.1f" y="%d" width="%.1f" height="4" fill="%s" fill-opacity="0.5"/>`+"\n", x0, padT+2+6*i, math.Max(0, x1-x0), palette[i%len(palette)])
+		}
+		d.text(padL+4, float64(padT+14+6*len(ss)), "start", 10, "measurement windows")
 	}
 	d.yTicks(top, human)
 	for i := 0; i <= 5; i++ {

@@ -18,7 +18,7 @@ import (
 // exit codes
 const (
 	exitOK    = 0
-	exitFail  = 1 // the run could not be done (no target, I/O error)
+	exitFail  = 1 // the run failed (errors, timeouts, drops, missing deliveries) or could not be done
 	exitUsage = 2 // bad flag or configuration
 )
 
@@ -42,7 +42,8 @@ type options struct {
 	interval  time.Duration
 	compare   bool
 	serveAddr string
-	loops     int // bundled server's loops
+	loops     int    // bundled server's loops
+	note      string // said on stderr before the run (an automatic --procs)
 }
 
 const usageHead = `siobench load-tests Socket.IO v4 servers.
@@ -67,6 +68,14 @@ a rate paces ops on a fixed schedule and measures latency from each op's
 intended send time. Figures exclude --warmup; --drain bounds the wait for
 late replies and deliveries.
 
+https:// and wss:// targets use TLS (--insecure: no certificate check).
+Several --url (repeated or comma-separated) are the nodes of a cluster:
+connections spread round robin; broadcast and rooms senders and receivers
+sit on different nodes and delivery latency is reported cross-node apart.
+
+exit status: 0 for a clean run; 1 when anything failed (connections,
+replies, deliveries, errors: one line on stderr says what), 2 for bad usage.
+
 flags:
 `
 
@@ -75,18 +84,20 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("siobench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &o.cfg
-	fs.StringVar(&c.URL, "url", "", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process)")
+	fs.Var((*urlList)(&c.URL), "url", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process); repeat it or give a comma-separated list for the nodes of a cluster")
 	fs.StringVar(&c.Path, "path", "/socket.io/", "Engine.IO endpoint `path`")
 	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
+	fs.BoolVar(&c.Insecure, "insecure", false, "https:// and wss:// targets: do not verify the server's certificate (self-signed test servers)")
+	fs.StringVar(&c.Auth, "auth", "", "CONNECT payload, a JSON `object` (socket.io-client's auth); {{i}} becomes each connection's index: '{\"token\":\"user-{{i}}\"}'")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket, polling or polling+upgrade")
 	fs.IntVar(&c.Conns, "c", 0, "connections (shorthand for --conns)")
-	fs.IntVar(&c.Conns, "conns", 0, "connections (default 50; broadcast 1000; rooms rooms × room-size)")
+	fs.IntVar(&c.Conns, "conns", 0, "connections (default 50; broadcast and connect 1000; rooms --rooms × --room-size)")
 	fs.IntVar(&c.DialConcurrency, "dial-concurrency", 200, "handshakes in progress at once")
 	fs.Float64Var(&c.Rate, "rate", 0, "offered rate: ops/s (messages/s for broadcast, rooms; dials/s for connect --mode ramp); 0 = closed loop")
 	fs.IntVar(&c.InFlight, "inflight", 1, "closed loop: ops in flight per connection (per sender for broadcast, rooms)")
-	fs.DurationVar(&c.Duration, "duration", 0, "measurement window (default 5s; a bound with --count)")
+	fs.DurationVar(&c.Duration, "duration", 0, "measurement window (default 5s; connect storm and ramp: the connect phase; a bound with --count)")
 	fs.Int64Var(&c.Count, "count", 0, "send this many ops (messages) instead of running for --duration")
-	fs.DurationVar(&c.Warmup, "warmup", time.Second, "traffic before the window, not counted")
+	fs.DurationVar(&c.Warmup, "warmup", time.Second, "traffic before the window, not counted; connect: none")
 	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "after the window, wait at most this long for replies and deliveries")
 	fs.IntVar(&c.Payload, "payload", 100, "bytes of the string each message carries")
 	fs.StringVar(&c.Mode, "mode", "storm", "connect: storm, ramp or hold")
@@ -98,7 +109,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", 5*time.Second, "dial to namespace joined, per connection")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 0, "bound on the whole connect phase (default 30s + 1ms per connection)")
 	fs.IntVar(&c.Loops, "loops", 0, "event loops per process (default: the CPUs it may use)")
-	fs.IntVar(&c.Procs, "procs", 1, "spread the connections over this many child processes (each may hold ~19,000)")
+	fs.IntVar(&c.Procs, "procs", 1, "spread the connections over this many child processes (default: 1, or as many as the descriptor limit needs)")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "sample this server process's CPU and RSS during the window (`pid`)")
 	fs.StringVar(&c.Label, "label", "", "name of this run in results and comparisons")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON on stdout (progress goes to stderr)")
@@ -108,11 +119,43 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.interval, "progress", time.Second, "progress line interval")
 	fs.BoolVar(&o.compare, "compare", false, "compare the JSON result files given as arguments")
 	fs.IntVar(&o.loops, "server-loops", 0, "bundled in-process server: event loops (default GOMAXPROCS)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
-		fs.PrintDefaults()
-	}
+	// -h prints the usage on stdout (printUsage); a bad flag gets one line
+	// on stderr from the flag package and a pointer to -h.
+	fs.Usage = func() {}
 	return fs
+}
+
+// printUsage writes the usage to w; with a scenario, the defaults that
+// scenario uses.
+func printUsage(w io.Writer, fs *flag.FlagSet, scenario string) {
+	fmt.Fprint(w, usageHead)
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	if d := scenarioDefaults(scenario); d != "" {
+		fmt.Fprintf(w, "\n%s defaults: %s\n", scenario, d)
+	}
+}
+
+// scenarioDefaults describes the defaults scenario uses where they differ
+// between scenarios (options.finish and loadgen's withDefaults apply them).
+func scenarioDefaults(scenario string) string {
+	switch scenario {
+	case loadgen.ScenarioConnect:
+		return "--conns 1000, --mode storm, --warmup 0; storm and ramp: no --duration (the connect phase is the window); hold: --duration 5s"
+	case loadgen.ScenarioEcho, loadgen.ScenarioAck:
+		return "--conns 50, --warmup 1s, --duration 5s, closed loop with --inflight 1"
+	case loadgen.ScenarioChurn:
+		return "--conns 50, --churn-ops 10, --warmup 1s, --duration 5s"
+	case loadgen.ScenarioBroadcast:
+		return "--conns 1000 (connection 0 sends), --warmup 1s, --duration 5s, closed loop with --inflight 1"
+	case loadgen.ScenarioRooms:
+		return "--rooms 100 × --room-size 5 = 500 connections (with --conns: room size conns/rooms), --warmup 1s, --duration 5s"
+	case loadgen.ScenarioCustom:
+		return "--conns, --rate, --duration, --warmup and --inflight from the scenario file, else 50, closed loop, 5s, 1s, 1"
+	}
+	return ""
 }
 
 // cli runs siobench with args and returns the exit code.
@@ -130,8 +173,14 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			scenario := ""
+			if len(pos) > 0 {
+				scenario = pos[0]
+			}
+			printUsage(stdout, fs, scenario)
 			return exitOK
 		}
+		fmt.Fprintln(stderr, "run 'siobench -h' for usage")
 		return exitUsage
 	}
 	if o.compare {
@@ -152,6 +201,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if err := o.finish(set); err != nil {
 		return usageErr(fs, stderr, "%v", err)
+	}
+	if o.note != "" && !o.quiet {
+		fmt.Fprintln(stderr, "siobench: "+o.note)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -211,6 +263,16 @@ func (o *options) finish(set map[string]bool) error {
 	if c.Duration < 0 || c.Warmup < 0 || c.Drain < 0 || c.Count < 0 {
 		return fmt.Errorf("negative --duration, --warmup, --drain or --count")
 	}
+	if set["server-pid"] {
+		switch {
+		case c.ServerPID < 1:
+			return fmt.Errorf("--server-pid %d: not a process id", c.ServerPID)
+		case c.URL == "":
+			return fmt.Errorf("--server-pid: without --url the bundled server runs inside siobench, so its CPU is already in the client's figures (\"server included\"); to measure a server apart, run `siobench serve` and pass its --url and pid")
+		case loadgen.PidCPU(c.ServerPID) < 0:
+			return fmt.Errorf("--server-pid %d: no such process", c.ServerPID)
+		}
+	}
 	if c.Conns == 0 {
 		switch c.Scenario {
 		case loadgen.ScenarioBroadcast:
@@ -246,8 +308,8 @@ func (o *options) finish(set map[string]bool) error {
 	if c.Procs > 1 && total < c.Procs {
 		return fmt.Errorf("--procs %d for %d connections", c.Procs, total)
 	}
-	if c.Procs == 1 && total > 19000 {
-		return fmt.Errorf("%d connections need --procs %d (a process may hold ~19,000 descriptors)", total, (total+17999)/18000)
+	if err := o.fdBudget(total, set["procs"]); err != nil {
+		return err
 	}
 	// Check everything the engine checks, with a placeholder target when
 	// the bundled server will be started.
@@ -262,13 +324,77 @@ func (o *options) finish(set map[string]bool) error {
 	return chk.Validate()
 }
 
+// urlList is the --url flag: every use adds URLs (comma-separated) to the
+// list, kept in loadgen.Config.URL's comma-separated form.
+type urlList string
+
+func (u *urlList) String() string { return string(*u) }
+
+func (u *urlList) Set(v string) error {
+	if len(loadgen.SplitURLs(v)) == 0 {
+		return errors.New("empty URL")
+	}
+	if *u != "" {
+		v = string(*u) + "," + v
+	}
+	*u = urlList(v)
+	return nil
+}
+
+// fdLimit is the descriptor limit of a siobench process (tests replace it).
+var fdLimit = loadgen.FDLimit
+
+// fdBudget fits the run into the processes' descriptor limits: the client
+// side of every connection, and with the bundled server (no --url) its
+// side too, in this process. When one process cannot hold it all and
+// --procs was not given, the connections are spread over child processes
+// (the bundled server stays in this one); what cannot fit is refused.
+func (o *options) fdBudget(total int, procsSet bool) error {
+	c := &o.cfg
+	lim := fdLimit()
+	budget := loadgen.ConnBudget(lim)
+	client := func(n int) int { return loadgen.FDsNeeded(n, c.Transport, c.DialConcurrency) }
+	server := 0
+	if c.URL == "" {
+		server = client(total) // the bundled server holds the other end of every connection
+		if server > budget {
+			return fmt.Errorf("%d connections: the bundled server would hold ~%d descriptors inside siobench, over what its limit (ulimit -n %d) leaves; run it apart (`siobench serve`, several nodes if need be) and pass --url", total, server, lim)
+		}
+	}
+	if c.Procs == 1 {
+		need := client(total) + server
+		if need <= budget {
+			return nil
+		}
+		k := max(2, (client(total)+budget-1)/max(1, budget))
+		who := "client side"
+		if server > 0 {
+			who = "client side and the bundled server's"
+		}
+		if procsSet {
+			return fmt.Errorf("%d connections need ~%d descriptors in one process (%s), over what its limit (ulimit -n %d) leaves: use --procs %d or more", total, need, who, lim, k)
+		}
+		c.Procs = k
+		o.note = fmt.Sprintf("%d connections need ~%d descriptors (%s), more than one process may hold (ulimit -n %d): spreading the connections over %d child processes", total, need, who, lim, k)
+		if server > 0 {
+			o.note += "; the bundled server stays in this one"
+		}
+	}
+	for _, n := range loadgen.SplitConns(total, c.Procs) {
+		if client(n) > budget {
+			return fmt.Errorf("--procs %d: %d connections per process need ~%d descriptors, over what the limit (ulimit -n %d) leaves: use --procs %d or more", c.Procs, n, client(n), lim, (client(total)+budget-1)/max(1, budget))
+		}
+	}
+	return nil
+}
+
 // parseInterspersed parses flags anywhere among the positional arguments
 // (`siobench echo -c 10`, `siobench --compare a.json b.json --chart-dir d`).
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return pos, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -5,18 +5,39 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"maps"
+	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/sioloop/sioloop/adapter/redis"
+	"github.com/sioloop/sioloop/eio"
+	"github.com/sioloop/sioloop/internal/benchapp"
 	"github.com/sioloop/sioloop/internal/loadgen"
 	"github.com/sioloop/sioloop/loop"
 	"github.com/sioloop/sioloop/sio"
@@ -83,8 +104,8 @@ func checkSane(t *testing.T, c scenarioCase, r *loadgen.Result) {
 	if r.Tool != "siobench" || r.Schema != loadgen.SchemaVersion {
 		t.Errorf("header: %q %d", r.Tool, r.Schema)
 	}
-	if r.TotalErrors() != 0 {
-		t.Errorf("errors: %v", r.Errors)
+	if r.TotalErrors() != 0 || len(r.Problems) != 0 {
+		t.Errorf("errors: %v, problems %q", r.Errors, r.Problems)
 	}
 	if (r.Conns.Up != int64(r.Conns.Target) && r.Scenario != loadgen.ScenarioChurn) || r.Conns.Up == 0 || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
 		t.Errorf("conns: %+v", r.Conns)
@@ -181,7 +202,7 @@ func TestScenariosBundled(t *testing.T) {
 // port and returns its URL; it fails when Node or the npm packages are
 // missing (make test installs them), so a comparison never silently
 // disappears.
-func startNode(t *testing.T) (string, int) {
+func startNode(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -191,7 +212,7 @@ func startNode(t *testing.T) (string, int) {
 	if _, err := os.Stat(filepath.Join(root, "interop/node_modules/socket.io/package.json")); err != nil {
 		t.Fatal("interop/node_modules/socket.io missing: run `make deps`")
 	}
-	cmd := exec.Command(node, filepath.Join(root, "bench/peers/node/server.js"), "--port", "0")
+	cmd := exec.Command(node, append([]string{filepath.Join(root, "bench/peers/node/server.js"), "--port", "0"}, args...)...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -455,7 +476,7 @@ func TestBadFlags(t *testing.T) {
 		{"echo", "--transport", "carrier-pigeon"},
 		{"connect", "--mode", "sideways"},
 		{"connect", "--mode", "ramp"}, // needs --rate
-		{"echo", "--url", "https://example.com"},
+		{"echo", "--url", "ftp://example.com"},
 		{"echo", "--url", "::bad"},
 		{"echo", "--mode", "storm"},
 		{"custom"},
@@ -468,6 +489,10 @@ func TestBadFlags(t *testing.T) {
 		{"echo", "--loops", "0"},
 		{"rooms", "--rooms", "0"},
 		{"echo", "--payload", "0"},
+		{"echo", "--url", "http://127.0.0.1:1", "--server-pid", "0"},
+		{"echo", "--url", "http://127.0.0.1:1", "--server-pid", fmt.Sprint(deadPID(t))},
+		{"echo", "--server-pid", fmt.Sprint(os.Getpid())}, // the bundled server is in-process
+		{"echo", "--url", "http://127.0.0.1:1,http://127.0.0.1:2/chat"},
 	} {
 		var out, errb bytes.Buffer
 		if code := cli(args, &out, &errb); code != exitUsage {
@@ -476,10 +501,60 @@ func TestBadFlags(t *testing.T) {
 		if !strings.Contains(errb.String(), "siobench") {
 			t.Errorf("%v: no usage message: %q", args, errb.String())
 		}
+		if strings.Contains(errb.String(), "loadgen") || strings.Count(errb.String(), "\n") > 2 {
+			t.Errorf("%v: want one line without internal names, then the -h hint: %q", args, errb.String())
+		}
 	}
-	var out, errb bytes.Buffer
-	if code := cli([]string{"-h"}, &out, &errb); code != exitOK || !strings.Contains(errb.String(), "scenarios:") {
-		t.Errorf("-h: exit %d\n%s", code, errb.String())
+}
+
+// deadPID returns the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+// -h writes the usage on stdout and exits 0, for siobench and for serve;
+// with a scenario it says the defaults that scenario uses.
+func TestHelp(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-h"}, "scenarios:"},
+		{[]string{"--help"}, "exit status:"},
+		{[]string{"connect", "-h"}, "connect defaults: --conns 1000"},
+		{[]string{"rooms", "--help"}, "rooms defaults: --rooms 100 × --room-size 5 = 500"},
+		{[]string{"serve", "-h"}, "-addr"},
+	} {
+		var out, errb bytes.Buffer
+		if code := cli(c.args, &out, &errb); code != exitOK || !strings.Contains(out.String(), c.want) || errb.Len() != 0 {
+			t.Errorf("%v: exit %d, stdout lacks %q or stderr is not empty:\n%s\nstderr: %s", c.args, code, c.want, out.String(), errb.String())
+		}
+	}
+	// the defaults -h states are the ones the runs use
+	for _, c := range []struct {
+		scenario string
+		conns    int
+		warmup   time.Duration
+	}{{"connect", 1000, 0}, {"broadcast", 1000, time.Second}, {"echo", 50, time.Second}, {"rooms", 500, time.Second}} {
+		o := &options{}
+		fs := newFlagSet(o, io.Discard)
+		if _, err := parseInterspersed(fs, nil); err != nil {
+			t.Fatal(err)
+		}
+		o.cfg.Scenario = c.scenario
+		if err := o.finish(map[string]bool{}); err != nil {
+			t.Fatal(err)
+		}
+		if o.cfg.Conns != c.conns || o.cfg.Warmup != c.warmup {
+			t.Errorf("%s: conns %d warmup %v, -h says %d and %v", c.scenario, o.cfg.Conns, o.cfg.Warmup, c.conns, c.warmup)
+		}
+		if d := scenarioDefaults(c.scenario); !strings.Contains(d, fmt.Sprint(c.conns)) {
+			t.Errorf("%s: -h says %q", c.scenario, d)
+		}
 	}
 }
 
@@ -520,5 +595,519 @@ func TestServe(t *testing.T) {
 				t.Errorf("exit after SIGINT: %v", err)
 			}
 		})
+	}
+}
+
+// ---- exit codes ----
+
+// partialApp serves the bench app without the events named in drop.
+func partialApp(t *testing.T, drop ...string) string {
+	t.Helper()
+	s := sio.NewServer(nil)
+	s.OnConnection(func(so *sio.Socket) {
+		if !contains(drop, "echo") {
+			so.On("echo", func(e *sio.Event) { _ = e.Socket.Emit("echo", &e.Args) })
+		}
+		if !contains(drop, "echoack") {
+			so.On("echoack", func(e *sio.Event) { _ = e.Ack(&e.Args) })
+		}
+		if !contains(drop, "bcast") {
+			so.On("bcast", func(e *sio.Event) { _ = e.Socket.Namespace().Emit("bcast", &e.Args) })
+		}
+	})
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ls.Serve()
+	<-ls.Ready()
+	t.Cleanup(func() { s.Close() })
+	return "http://" + ls.Addr().String()
+}
+
+// runFailed runs siobench, which must exit 1 with its JSON result on stdout
+// and exactly one line on stderr saying what went wrong.
+func runFailed(t *testing.T, stderr io.Writer, args ...string) (*loadgen.Result, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var ew io.Writer = &errb
+	if stderr != nil {
+		ew = io.MultiWriter(&errb, stderr)
+	}
+	code := cli(append(args, "--json"), &out, ew)
+	var r loadgen.Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("exit %d, no JSON: %v\n%s", code, err, errb.String())
+	}
+	if code != exitFail {
+		t.Errorf("exit %d, want %d; problems %q", code, exitFail, r.Problems)
+	}
+	var fails []string
+	for _, line := range strings.Split(errb.String(), "\n") {
+		if strings.HasPrefix(line, "siobench: FAILED: ") {
+			fails = append(fails, line)
+		}
+	}
+	if len(fails) != 1 || len(r.Problems) == 0 || !strings.Contains(fails[0], r.Problems[0]) {
+		t.Fatalf("want one FAILED line naming the problems %q; stderr:\n%s", r.Problems, errb.String())
+	}
+	t.Log(fails[0])
+	return &r, fails[0]
+}
+
+// An ack run against a server without echoack measured nothing: exit 1,
+// "the server never answered echoack", and sent = completed + timeouts.
+func TestExitNoEchoAck(t *testing.T) {
+	url := partialApp(t, "echoack")
+	r, line := runFailed(t, nil, "ack", "-c", "5", "--url", url, "--quiet", "--warmup", "0", "--duration", "500ms", "--op-timeout", "200ms", "--drain", "300ms")
+	if !strings.Contains(line, "the server never answered echoack") {
+		t.Errorf("line %q", line)
+	}
+	if o := r.Ops; o.Completed != 0 || o.Sent == 0 || o.Sent != o.Completed+o.Timeouts {
+		t.Errorf("ops %+v", o)
+	}
+	// the same server answers echo: a clean run exits 0
+	runJSON(t, append([]string{"echo", "-c", "5", "--url", url}, short...)...)
+}
+
+// A broadcast against a server that drops bcast: exit 1, "the server never
+// delivered bcast", even when no message was sent in the window (the
+// sender waits for its warm-up message, which never comes back).
+func TestExitNoBcast(t *testing.T) {
+	url := partialApp(t, "bcast")
+	for _, timeout := range []string{"200ms", "5s"} {
+		r, line := runFailed(t, nil, "broadcast", "-c", "10", "--url", url, "--quiet", "--warmup", "100ms", "--duration", "500ms", "--op-timeout", timeout, "--drain", "300ms")
+		if !strings.Contains(line, "the server never delivered bcast") {
+			t.Errorf("op timeout %s: line %q", timeout, line)
+		}
+		if d := r.Deliveries; d == nil || d.Received != 0 {
+			t.Errorf("deliveries %+v", d)
+		}
+	}
+}
+
+// progressWatch is a writer that closes seen once a progress line shows
+// round trips in the measurement window.
+type progressWatch struct {
+	mu   sync.Mutex
+	seen chan struct{}
+	buf  []byte
+}
+
+func (p *progressWatch) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(p.buf[:i])
+		p.buf = p.buf[i+1:]
+		if strings.Contains(line, " run ") && !strings.Contains(line, "ops/s 0 ") && p.seen != nil {
+			close(p.seen)
+			p.seen = nil
+		}
+	}
+	return len(b), nil
+}
+
+// A server killed (SIGKILL) in the middle of the window: the drops are
+// reported, the window ends when the last connection is lost instead of
+// averaging throughput over the dead time, and the run exits 1.
+func TestExitServerKilled(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "serve", "-addr", "127.0.0.1:0", "-loops", "1")
+	cmd.Env = append(os.Environ(), "SIOBENCH_TEST_SERVE=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no first line: %v", err)
+	}
+	url := regexp.MustCompile(`http://[0-9.]+:[0-9]+`).FindString(line)
+	w := &progressWatch{seen: make(chan struct{})}
+	seen := w.seen
+	go func() {
+		<-seen // round trips flow in the window
+		_ = cmd.Process.Kill()
+	}()
+	r, fail := runFailed(t, w, "echo", "-c", "5", "--url", url, "--progress", "50ms", "--warmup", "100ms", "--duration", "60s", "--drain", "500ms")
+	if !strings.Contains(fail, "the server dropped 5 connection(s)") || !strings.Contains(fail, "which ends there") {
+		t.Errorf("line %q", fail)
+	}
+	if r.Conns.Up != 5 || r.Conns.Dropped != 5 || r.Ops.Completed == 0 || r.Conns.AllLost <= 0 {
+		t.Errorf("conns %+v ops %+v", r.Conns, r.Ops)
+	}
+	if r.Window >= r.Params.Duration || r.Series.WindowEnd != r.Conns.AllLost {
+		t.Errorf("window %.2fs of %.0fs, ends at %v, all lost at %v", r.Window, r.Params.Duration, r.Series.WindowEnd, r.Conns.AllLost)
+	}
+}
+
+// ---- clusters ----
+
+// appNode serves the bench app with options o (an adapter: a cluster node)
+// and counts the connections it accepted.
+func appNode(t *testing.T, o *sio.Options, conns *atomic.Int64) string {
+	t.Helper()
+	s := sio.NewServer(o)
+	s.OnConnection(func(so *sio.Socket) {
+		conns.Add(1)
+		benchapp.Attach(s, so)
+	})
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ls.Serve()
+	<-ls.Ready()
+	t.Cleanup(func() { s.Close() })
+	return "http://" + ls.Addr().String()
+}
+
+// Several --url: the connections spread round robin over the nodes (each
+// server counts its own), repeated or comma-separated.
+func TestClusterSpread(t *testing.T) {
+	var na, nb atomic.Int64
+	a, b := appNode(t, nil, &na), appNode(t, nil, &nb)
+	r, _ := runJSON(t, append([]string{"echo", "-c", "10", "--url", a, "--url", b}, short...)...)
+	checkSane(t, scenarioCase{name: "echo-2-nodes"}, r)
+	if na.Load() != 5 || nb.Load() != 5 || !slices.Equal(r.Conns.PerNode, []int64{5, 5}) || r.Params.Nodes != 2 {
+		t.Errorf("servers saw %d and %d connections; per node %v, nodes %d", na.Load(), nb.Load(), r.Conns.PerNode, r.Params.Nodes)
+	}
+	// Without an adapter the nodes do not share broadcasts: the run says
+	// so. Rooms: member j of each room on node j mod 2 (the sender, member
+	// 0, on the first), also over two processes.
+	for _, args := range [][]string{
+		{"broadcast", "-c", "6", "--url", a + "," + b},
+		{"rooms", "--rooms", "3", "--room-size", "2", "--url", a + "," + b, "--procs", "2"},
+	} {
+		r, line := runFailed(t, nil, append(args, "--quiet", "--warmup", "100ms", "--duration", "400ms", "--drain", "500ms")...)
+		if !strings.Contains(line, "crossed nodes") || r.Latency[loadgen.LatDeliverySame] == nil || r.Latency[loadgen.LatDeliveryCross] != nil {
+			t.Errorf("%s: line %q, latencies %v", args[0], line, slices.Collect(maps.Keys(r.Latency)))
+		}
+		if !slices.Equal(r.Conns.PerNode, []int64{3, 3}) {
+			t.Errorf("%s: per node %v", args[0], r.Conns.PerNode)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := cli([]string{"echo", "--url", a + "/x," + b}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "same namespace") {
+		t.Errorf("nodes with different namespaces: exit %d: %s", code, errb.String())
+	}
+}
+
+// Two nodes sharing broadcasts through Redis (adapter/redis): broadcast
+// and rooms deliveries cross nodes, and the result reports their latency
+// apart from the same-node ones.
+func TestClusterRedis(t *testing.T) {
+	rc := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+	if err := rc.Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("Redis at 127.0.0.1:6379: %v (make test starts one)", err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	key := fmt.Sprintf("siobench-test-%d", os.Getpid())
+	var na, nb atomic.Int64
+	a := appNode(t, &sio.Options{Adapter: redis.New(rc, &redis.Options{Key: key})}, &na)
+	b := appNode(t, &sio.Options{Adapter: redis.New(rc, &redis.Options{Key: key})}, &nb)
+	// Paced: a closed-loop sender, answered by its own node, would outrun
+	// Redis (the adapter drops what its publish queue cannot hold).
+	for _, c := range []scenarioCase{
+		{"broadcast-2-nodes", []string{"broadcast", "-c", "10", "--rate", "200"}},
+		{"rooms-2-nodes", []string{"rooms", "--rooms", "3", "--room-size", "4", "--rate", "300"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, _ := runJSON(t, append(append(c.args, "--url", a, "--url", b), short...)...)
+			checkSane(t, c, r)
+			cross, same := r.Latency[loadgen.LatDeliveryCross], r.Latency[loadgen.LatDeliverySame]
+			if cross == nil || same == nil || cross.Count+same.Count != r.Deliveries.Received {
+				t.Fatalf("cross %+v same %+v received %d", cross, same, r.Deliveries.Received)
+			}
+			// receivers on the second node get half the copies
+			if want := r.Deliveries.Messages * r.Deliveries.Fanout / 2; cross.Count != want {
+				t.Errorf("cross-node deliveries %d, want %d", cross.Count, want)
+			}
+		})
+	}
+}
+
+// The descriptor budget counts the bundled server's side too: a run that
+// one process cannot hold is spread over child processes when --procs was
+// not given, refused with the reason otherwise (issue 13.3). The limit is
+// pretended small; the run is real.
+func TestFDBudget(t *testing.T) {
+	defer func(f func() int) { fdLimit = f }(fdLimit)
+	fdLimit = func() int { return 164 } // leaves 100 for connections
+	for _, c := range []struct {
+		args  []string
+		procs int    // 0: refused
+		why   string // in the note or the error
+	}{
+		{[]string{"echo", "-c", "40"}, 1, ""},
+		{[]string{"echo", "-c", "60"}, 2, "the bundled server stays in this one"}, // 60 + 60 > 100
+		{[]string{"echo", "-c", "60", "--url", "http://127.0.0.1:1"}, 1, ""},
+		{[]string{"echo", "-c", "150", "--url", "http://127.0.0.1:1"}, 2, "spreading the connections over 2 child processes"},
+		{[]string{"echo", "-c", "60", "--procs", "1"}, 0, "use --procs 2"},
+		{[]string{"echo", "-c", "120"}, 0, "the bundled server would hold ~120 descriptors"},
+		{[]string{"echo", "-c", "30", "--transport", "polling", "--procs", "1"}, 0, "use --procs 2"}, // 60 + 60
+		{[]string{"echo", "-c", "250", "--url", "http://127.0.0.1:1", "--procs", "2"}, 0, "use --procs 3"},
+	} {
+		o := &options{}
+		fs := newFlagSet(o, io.Discard)
+		pos, err := parseInterspersed(fs, c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.cfg.Scenario = pos[0]
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		err = o.finish(set)
+		switch {
+		case c.procs == 0 && (err == nil || !strings.Contains(err.Error(), c.why)):
+			t.Errorf("%v: want refused with %q, got %v", c.args, c.why, err)
+		case c.procs > 0 && (err != nil || o.cfg.Procs != c.procs || !strings.Contains(o.note, c.why)):
+			t.Errorf("%v: err %v, procs %d (want %d), note %q", c.args, err, o.cfg.Procs, c.procs, o.note)
+		}
+	}
+	// and the spread run works: the children hold the clients, this
+	// process the bundled server
+	var out, errb bytes.Buffer
+	if code := cli(append([]string{"echo", "-c", "60"}, short[1:]...), &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r loadgen.Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Params.Procs != 2 || r.Conns.Up != 60 || !strings.Contains(errb.String(), "spreading the connections over 2 child processes") {
+		t.Errorf("procs %d, up %d, stderr %q", r.Params.Procs, r.Conns.Up, errb.String())
+	}
+}
+
+// The progress line counts the warm-up's round trips too (issue 13.6): it
+// used to show ops/s 0 until the window opened.
+func TestProgressWarmup(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"echo", "-c", "5", "--json", "--warmup", "1s", "--duration", "200ms", "--progress", "100ms"}
+	if code := cli(args, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	moving := false
+	for _, line := range strings.Split(errb.String(), "\n") {
+		if strings.Contains(line, " warmup ") && strings.Contains(line, "ops/s ") && !strings.Contains(line, "ops/s 0 ") {
+			moving = true
+		}
+	}
+	if !moving {
+		t.Errorf("no warm-up progress line with ops/s above 0:\n%s", errb.String())
+	}
+}
+
+// --namespace and --auth in every scenario: the bench app on /bench only,
+// behind a middleware that wants {"token":"user-<index>"}; every
+// connection's token arrives once.
+func TestNamespaceAuth(t *testing.T) {
+	s := sio.NewServer(nil)
+	var mu sync.Mutex
+	tokens := map[string]int{}
+	n := s.Of("/bench")
+	n.Use(func(so *sio.Socket, next func(error)) {
+		var a struct {
+			Token string `json:"token"`
+		}
+		if json.Unmarshal(so.Handshake().Auth, &a) != nil || !strings.HasPrefix(a.Token, "user-") {
+			next(errors.New("not authorized"))
+			return
+		}
+		mu.Lock()
+		tokens[a.Token]++
+		mu.Unlock()
+		next(nil)
+	})
+	n.OnConnection(func(so *sio.Socket) { benchapp.Attach(s, so) })
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ls.Serve()
+	<-ls.Ready()
+	t.Cleanup(func() { s.Close() })
+	url := "http://" + ls.Addr().String()
+	for _, c := range scenarioCases {
+		if c.name == "connect-hold" || c.name == "echo-paced" || c.name == "broadcast-count" || c.name == "connect-ramp" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			clear(tokens)
+			mu.Unlock()
+			args := append(append([]string{}, c.args...), short...)
+			args = append(args, "--url", url, "--namespace", "/bench", "--auth", `{"token":"user-{{i}}"}`)
+			r, _ := runJSON(t, args...)
+			checkSane(t, c, r)
+			if r.Namespace != "/bench" {
+				t.Errorf("namespace %q", r.Namespace)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range r.Conns.Target {
+				if tokens[fmt.Sprintf("user-%d", i)] < 1 {
+					t.Fatalf("no connection with token user-%d: %v", i, tokens)
+				}
+			}
+			if c.name != "churn" && len(tokens) != r.Conns.Target {
+				t.Errorf("%d tokens for %d connections", len(tokens), r.Conns.Target)
+			}
+		})
+	}
+	// a static payload, and none: refused by the middleware
+	runJSON(t, append([]string{"echo", "-c", "3", "--url", url + "/bench", "--auth", `{"token":"user-x"}`}, short...)...)
+	r, line := runFailed(t, nil, "echo", "-c", "3", "--url", url+"/bench", "--quiet")
+	if r.Errors["namespace: connect_error (not authorized)"] != 3 || !strings.Contains(line, "no connection came up") {
+		t.Errorf("errors %v, line %q", r.Errors, line)
+	}
+	var out, errb bytes.Buffer
+	if code := cli([]string{"echo", "--url", url, "--auth", "[1]"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "want a JSON object") {
+		t.Errorf("--auth [1]: exit %d: %s", code, errb.String())
+	}
+}
+
+// The same against the Node.js peer (socket.io 4.8) serving the app on
+// /bench behind a token check.
+func TestNamespaceAuthNode(t *testing.T) {
+	url, _ := startNode(t, "--namespace", "/bench", "--require-token")
+	for _, c := range scenarioCases {
+		if c.name != "echo" && c.name != "rooms" && c.name != "broadcast" && c.name != "polling" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", url+"/bench", "--auth", `{"token":"user-{{i}}"}`)...)
+			checkSane(t, c, r)
+		})
+	}
+	r, _ := runFailed(t, nil, "echo", "-c", "3", "--url", url+"/bench", "--quiet")
+	if r.Errors["namespace: connect_error (not authorized)"] != 3 {
+		t.Errorf("errors %v", r.Errors)
+	}
+}
+
+// https:// targets: the bench app behind net/http's TLS with a self-signed
+// certificate, every transport; without --insecure the certificate is
+// refused and the run says why.
+func TestTLS(t *testing.T) {
+	s := benchapp.New(nil)
+	t.Cleanup(func() { s.Close() })
+	mux := http.NewServeMux()
+	mux.Handle(s.Path(), s)
+	ts := httptest.NewUnstartedServer(mux)
+	ts.Config.ConnContext = eio.ConnContext
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	for _, c := range scenarioCases {
+		switch c.name {
+		case "echo", "broadcast", "rooms", "churn", "connect-storm", "polling", "polling-upgrade":
+		default:
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", ts.URL, "--insecure")...)
+			checkSane(t, c, r)
+		})
+	}
+	wss := "wss" + strings.TrimPrefix(ts.URL, "https")
+	runJSON(t, append([]string{"ack", "-c", "3", "--url", wss, "--insecure"}, short...)...)
+	r, line := runFailed(t, nil, "echo", "-c", "3", "--url", ts.URL, "--quiet")
+	if r.Errors["tls: certificate signed by unknown authority (--insecure skips verification)"] != 3 || !strings.Contains(line, "no connection came up") {
+		t.Errorf("errors %v, line %q", r.Errors, line)
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// into dir as PEM files.
+func selfSigned(t *testing.T, dir string) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "siobench test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// The Node.js peer over https:// (node's TLS stack on the other side).
+func TestTLSNode(t *testing.T) {
+	cert, key := selfSigned(t, t.TempDir())
+	url, _ := startNode(t, "--tls-cert", cert, "--tls-key", key)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("node serves %s", url)
+	}
+	for _, c := range scenarioCases {
+		if c.name != "echo" && c.name != "rooms" && c.name != "polling-upgrade" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", url, "--insecure")...)
+			checkSane(t, c, r)
+		})
+	}
+}
+
+// A run cancelled in its window (Ctrl-C) keeps what it measured, says it
+// was interrupted, and takes the ops still in flight out of the sent ones
+// instead of calling them timeouts.
+func TestInterrupted(t *testing.T) {
+	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.stop()
+	rn, err := loadgen.New(loadgen.Config{URL: b.url, Conns: 5, InFlight: 4, Warmup: 50 * time.Millisecond, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for s := rn.Snapshot(); s.Phase != "run" || s.Done == 0; s = rn.Snapshot() {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	r, err := rn.Run(ctx, loadgen.Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Interrupted || len(r.Problems) != 1 || !strings.HasPrefix(r.Problems[0], "interrupted") {
+		t.Errorf("interrupted %v, problems %q", r.Interrupted, r.Problems)
+	}
+	if o := r.Ops; o.Completed == 0 || o.Timeouts != 0 || o.Sent != o.Completed {
+		t.Errorf("ops %+v", o)
 	}
 }

@@ -117,7 +117,8 @@ func runProcs(ctx context.Context, o *options, embedded bool, prog io.Writer) (*
 			}
 			events <- childEvent{i: c.i, err: sc.Err()}
 		}()
-		if err := c.send(childMsg{Type: "config", Config: &cfg, Embedded: embedded}); err != nil {
+		// the children hold clients only: the bundled server runs here
+		if err := c.send(childMsg{Type: "config", Config: &cfg}); err != nil {
 			return nil, fmt.Errorf("child %d: %w", i, err)
 		}
 	}
@@ -192,7 +193,7 @@ func runProcs(ctx context.Context, o *options, embedded bool, prog io.Writer) (*
 	readers.Wait()
 	if firstErr != nil {
 		if cfgErr {
-			return nil, fmt.Errorf("%w: %v", loadgen.ErrConfig, firstErr)
+			return nil, loadgen.ConfigErrorf("%v", firstErr)
 		}
 		return nil, firstErr
 	}
@@ -201,6 +202,9 @@ func runProcs(ctx context.Context, o *options, embedded bool, prog io.Writer) (*
 		return nil, err
 	}
 	res.Params.Procs = n
+	if embedded {
+		res.Warnings = append(res.Warnings, "the bundled server ran in siobench's parent process, on the CPUs of the clients (pin them apart with `siobench serve` + --url for figures to quote)")
+	}
 	return res, nil
 }
 
@@ -219,6 +223,8 @@ func sumSnapshots(ss []loadgen.Snapshot) loadgen.Snapshot {
 		t.Sent += s.Sent
 		t.Done += s.Done
 		t.Delivered += s.Delivered
+		t.AllDone += s.AllDone
+		t.AllDelivered += s.AllDelivered
 		t.Errors += s.Errors
 		t.Outstanding += s.Outstanding
 		t.P99 = max(t.P99, s.P99)

@@ -73,9 +73,15 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	if r.Scenario == loadgen.ScenarioChurn {
 		line = fmt.Sprintf("%d/%d up · %d reconnects in the window (%s/s) · %d failed · %d dropped", c.Up, c.Target, c.InWindow, commas(c.PerSec), c.Failed, c.Dropped)
 	}
+	if len(c.PerNode) > 1 {
+		var parts []string
+		for _, n := range c.PerNode {
+			parts = append(parts, commas(float64(n)))
+		}
+		line += " · per node " + strings.Join(parts, " / ")
+	}
 	row(w, "connections", line)
 	if c.Up == 0 && c.Connects == 0 {
-		row(w, "result", "nothing measured: no connection came up")
 		for i, k := range r.ErrorKinds() {
 			label := ""
 			if i == 0 {
@@ -83,6 +89,7 @@ func printTable(w io.Writer, r *loadgen.Result) {
 			}
 			row(w, label, fmt.Sprintf("%10s  %s", commas(float64(r.Errors[k])), k))
 		}
+		verdict(w, r)
 		return
 	}
 
@@ -114,10 +121,14 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	fmt.Fprintln(w)
 
 	if len(r.Latency) > 0 {
-		fmt.Fprintf(w, "%-14s %10s %9s %9s %9s %9s %9s %9s\n", "latency", "count", "p50", "p90", "p99", "p99.9", "max", "mean")
+		kw := 12
+		for k := range r.Latency {
+			kw = max(kw, len(k))
+		}
+		fmt.Fprintf(w, "%-*s %10s %9s %9s %9s %9s %9s %9s\n", kw+2, "latency", "count", "p50", "p90", "p99", "p99.9", "max", "mean")
 		for _, k := range latencyOrder(r) {
 			l := r.Latency[k]
-			fmt.Fprintf(w, "  %-12s %10s %9s %9s %9s %9s %9s %9s\n", k, commas(float64(l.Count)),
+			fmt.Fprintf(w, "  %-*s %10s %9s %9s %9s %9s %9s %9s\n", kw, k, commas(float64(l.Count)),
 				fmtDur(l.P50), fmtDur(l.P90), fmtDur(l.P99), fmtDur(l.P999), fmtDur(l.Max), fmtDur(l.Mean))
 		}
 		fmt.Fprintln(w)
@@ -172,6 +183,23 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	for _, wn := range r.Warnings {
 		row(w, "warning", wn)
 	}
+	verdict(w, r)
+}
+
+// verdict writes the result row(s): ok, or what went wrong.
+func verdict(w io.Writer, r *loadgen.Result) {
+	if len(r.Problems) == 0 {
+		row(w, "result", "ok")
+		return
+	}
+	for i, p := range r.Problems {
+		label := ""
+		if i == 0 {
+			label = "result"
+			p = "FAILED: " + p
+		}
+		row(w, label, p)
+	}
 }
 
 func row(w io.Writer, label, text string) { fmt.Fprintf(w, "%-14s %s\n", label, text) }
@@ -209,8 +237,13 @@ func latencyOrder(r *loadgen.Result) []string {
 	if _, ok := r.Latency[main]; ok {
 		out = append(out, main)
 	}
+	for _, k := range keys { // its parts (delivery:cross-node) next
+		if strings.HasPrefix(k, main+":") {
+			out = append(out, k)
+		}
+	}
 	for _, k := range keys {
-		if k != main {
+		if k != main && !strings.HasPrefix(k, main+":") {
 			out = append(out, k)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,8 +74,10 @@ func runCmd(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	} else {
 		printTable(stdout, res)
 	}
-	if res.Conns.Up == 0 && res.Conns.Connects == 0 {
-		return exitFail // nothing connected: the table says why
+	if len(res.Problems) > 0 {
+		// one line, on stderr whatever the output format: what went wrong
+		fmt.Fprintln(stderr, "siobench: FAILED: "+strings.Join(res.Problems, "; "))
+		return exitFail
 	}
 	return exitOK
 }
@@ -158,9 +161,9 @@ func progressLine(cfg loadgen.Config, s, prev loadgen.Snapshot, dt time.Duration
 	case loadgen.ScenarioConnect:
 		line += fmt.Sprintf("  %s conns/s", human(rate(s.Up+s.Failed, prev.Up+prev.Failed)))
 	case loadgen.ScenarioBroadcast, loadgen.ScenarioRooms:
-		line += fmt.Sprintf("  sent %s  deliveries/s %s", human(float64(s.Sent)), human(rate(s.Delivered, prev.Delivered)))
+		line += fmt.Sprintf("  sent %s  deliveries/s %s", human(float64(s.Sent)), human(rate(s.AllDelivered, prev.AllDelivered)))
 	default:
-		line += fmt.Sprintf("  ops/s %s", human(rate(s.Done, prev.Done)))
+		line += fmt.Sprintf("  ops/s %s", human(rate(s.AllDone, prev.AllDone)))
 	}
 	if s.P99 > 0 {
 		line += "  p99 " + fmtDur(float64(s.P99)/1e3)

@@ -89,14 +89,15 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	redisURL := fs.String("redis", "", "join a cluster through the Redis adapter at `URL` (redis://host:port), wire-compatible with @socket.io/redis-adapter")
 	sharded := fs.Bool("sharded", false, "with --redis: the sharded adapter (SPUBLISH/SSUBSCRIBE, Redis 7) instead of the classic one")
 	probes := fs.Int("timer-probes", 0, "arm this many heartbeat-like timers (period: the ping interval, else 1s) on the server's timer set and report every 10s how late they fire")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: siobench serve [flags]\n\nServes the bench app (echo, echoack, bcast, join, toroom) on the main namespace; with --redis, as one node of a cluster.\n\nflags:")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "usage: siobench serve [flags]\n\nServes the bench app of docs/bench-app.md (echo, echoack, bcast, join, toroom) on the main namespace; with --redis, as one node of a cluster.\n\nflags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return exitOK
 		}
+		fmt.Fprintln(stderr, "run 'siobench serve -h' for usage")
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

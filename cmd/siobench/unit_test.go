@@ -44,6 +44,9 @@ func TestCompareRows(t *testing.T) {
 		t.Fatalf("no row %q", metric)
 		return cmpRow{}
 	}
+	if tr := get("transport"); len(tr.Values) != 2 {
+		t.Errorf("transport %+v", tr)
+	}
 	tp := get("throughput /s")
 	if tp.Values[0] != "1,000" || tp.Values[1] != "500" || tp.Ratio[1] != 0.5 || tp.Better != "higher" {
 		t.Errorf("throughput %+v", tp)
@@ -83,8 +86,8 @@ func TestFormat(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	cfg := loadgen.Config{Scenario: loadgen.ScenarioEcho, TotalConns: 50}
-	prev := loadgen.Snapshot{Done: 1000}
-	s := loadgen.Snapshot{Phase: "run", Elapsed: 3 * time.Second, Up: 50, Failed: 2, Done: 3000, P99: 250 * time.Microsecond, Errors: 1}
+	prev := loadgen.Snapshot{AllDone: 1000}
+	s := loadgen.Snapshot{Phase: "run", Elapsed: 3 * time.Second, Up: 50, Failed: 2, AllDone: 3000, P99: 250 * time.Microsecond, Errors: 1}
 	line := progressLine(cfg, s, prev, time.Second)
 	for _, want := range []string{"run", "conns 50/50", "(2 failed)", "ops/s 2.00k", "p99 250µs", "errors 1"} {
 		if !strings.Contains(line, want) {
@@ -125,6 +128,9 @@ func TestCharts(t *testing.T) {
 		}
 		if lines != 2 {
 			t.Errorf("%s: %d lines, want 2", filepath.Base(f), lines)
+		}
+		if strings.Contains(f, "throughput") && strings.Count(string(b), `class="window"`) != 2 {
+			t.Errorf("%s: want one measurement window band per result", filepath.Base(f))
 		}
 	}
 }

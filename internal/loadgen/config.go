@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -44,9 +46,20 @@ type Config struct {
 	// URL is the target, http://host:port[/namespace][?query] (ws:// is
 	// accepted as a synonym). As with socket.io-client, a path in the URL
 	// names the namespace and the query is added to every handshake.
+	// Several URLs separated by commas are the nodes of a cluster (a comma
+	// inside a URL is written %2C): connections are spread over them round
+	// robin, the rooms scenario puts a room's members on other nodes than
+	// its sender, and every node must serve the same namespace.
 	URL       string
 	Path      string // Engine.IO endpoint (default /socket.io/)
 	Namespace string // default from URL, else "/"
+	// Auth is the CONNECT packet's payload (socket.io-client's auth
+	// option), a JSON object; {{i}} in it is replaced by each connection's
+	// index (0, 1, …), e.g. {"token":"user-{{i}}"}. Empty: none.
+	Auth string
+	// Insecure skips the verification of TLS certificates (https:// and
+	// wss:// targets with self-signed certificates).
+	Insecure  bool
 	Transport string // websocket (default), polling, polling+upgrade
 
 	Conns           int     // connections of this process
@@ -91,6 +104,7 @@ type Config struct {
 
 // target is the parsed, resolved URL.
 type target struct {
+	tls   bool   // https:// or wss://
 	host  string // Host header value
 	addr  *net.TCPAddr
 	path  string
@@ -181,12 +195,23 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// ErrConfig wraps every configuration error: a bad flag, a bad URL.
-var ErrConfig = errors.New("loadgen: bad configuration")
+// ErrConfig matches (errors.Is) every configuration error: a bad flag, a
+// bad URL. The errors themselves read as what is wrong, for the user.
+var ErrConfig = errors.New("bad configuration")
+
+// configError is a configuration error; it is ErrConfig.
+type configError struct{ msg string }
+
+func (e *configError) Error() string        { return e.msg }
+func (e *configError) Is(target error) bool { return target == ErrConfig }
 
 func configErr(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+	return &configError{fmt.Sprintf(format, a...)}
 }
+
+// ConfigErrorf returns a configuration error (one that is ErrConfig) with
+// the message given.
+func ConfigErrorf(format string, a ...any) error { return configErr(format, a...) }
 
 // Validate reports a configuration error (wrapping ErrConfig) without
 // resolving the target.
@@ -226,17 +251,50 @@ func (c Config) Validate() error {
 	if c.Rate < 0 {
 		return configErr("negative --rate")
 	}
-	if c.Conns > 19500 {
-		return configErr("%d connections in one process: the descriptor limit allows ~19,000; use --procs", c.Conns)
+	if c.Auth != "" {
+		v := []byte(strings.ReplaceAll(c.Auth, "{{i}}", "0"))
+		if t := bytes.TrimSpace(v); !json.Valid(v) || len(t) == 0 || t[0] != '{' {
+			return configErr("--auth %s: want a JSON object, e.g. '{\"token\":\"user-{{i}}\"}' ({{i}}: the connection's index)", c.Auth)
+		}
+	}
+	if need, lim := FDsNeeded(c.Conns, c.Transport, c.DialConcurrency), FDLimit(); need > ConnBudget(lim) {
+		return configErr("%d connections need ~%d descriptors in one process, over what its limit (ulimit -n %d) leaves: use --procs", c.Conns, need, lim)
 	}
 	if c.Scenario == ScenarioBroadcast && c.InFlight > 1 && c.Rate > 0 {
 		return configErr("--inflight applies to a closed-loop sender (no --rate)")
 	}
-	if c.URL == "" {
-		return configErr("no target URL")
-	}
-	_, err := parseURL(c.URL, c.Path, c.Namespace)
+	_, err := parseURLs(c.URL, c.Path, c.Namespace)
 	return err
+}
+
+// SplitURLs splits a comma-separated list of target URLs.
+func SplitURLs(list string) []string {
+	var out []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// parseURLs parses the target URL list: one target per node.
+func parseURLs(list, path, nsp string) ([]target, error) {
+	var ts []target
+	for _, u := range SplitURLs(list) {
+		t, err := parseURL(u, path, nsp)
+		if err != nil {
+			return nil, err
+		}
+		if len(ts) > 0 && t.nsp != ts[0].nsp {
+			return nil, configErr("--url %s is namespace %s, the first is %s: every node must serve the same namespace", u, t.nsp, ts[0].nsp)
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 0 {
+		return nil, configErr("no target URL")
+	}
+	return ts, nil
 }
 
 // parseURL parses and checks the target URL (resolution happens in resolve).
@@ -245,17 +303,18 @@ func parseURL(raw, path, nsp string) (target, error) {
 	if err != nil {
 		return target{}, configErr("bad --url: %v", err)
 	}
+	secure := false
 	switch u.Scheme {
 	case "http", "ws":
 	case "https", "wss":
-		return target{}, configErr("--url %s: TLS is not supported (loopback benchmarks only)", raw)
+		secure = true
 	default:
-		return target{}, configErr("--url %q: want http://host:port", raw)
+		return target{}, configErr("--url %q: want http://host:port or https://host:port", raw)
 	}
 	if u.Host == "" {
 		return target{}, configErr("--url %q has no host", raw)
 	}
-	t := target{host: u.Host, path: path, query: u.RawQuery, nsp: "/"}
+	t := target{tls: secure, host: u.Host, path: path, query: u.RawQuery, nsp: "/"}
 	switch p := strings.TrimSuffix(u.Path, "/"); {
 	case p == "":
 	case p == strings.TrimSuffix(path, "/"):
@@ -276,23 +335,48 @@ func parseURL(raw, path, nsp string) (target, error) {
 	return t, nil
 }
 
-// resolve parses the URL and resolves its host to one address.
-func resolve(c *Config) (target, error) {
-	t, err := parseURL(c.URL, c.Path, c.Namespace)
+// resolve parses the URL list and resolves each host to one address.
+func resolve(c *Config) ([]target, error) {
+	ts, err := parseURLs(c.URL, c.Path, c.Namespace)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
-	hostport := t.host
-	if _, _, err := net.SplitHostPort(hostport); err != nil {
-		hostport = net.JoinHostPort(hostport, "80")
+	for i := range ts {
+		t := &ts[i]
+		hostport := t.host
+		if _, _, err := net.SplitHostPort(hostport); err != nil {
+			port := "80"
+			if t.tls {
+				port = "443"
+			}
+			hostport = net.JoinHostPort(hostport, port)
+		}
+		a, err := net.ResolveTCPAddr("tcp", hostport)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", hostport, err)
+		}
+		t.addr = a
 	}
-	a, err := net.ResolveTCPAddr("tcp", hostport)
-	if err != nil {
-		return t, fmt.Errorf("loadgen: resolve %s: %w", hostport, err)
-	}
-	t.addr = a
-	return t, nil
+	return ts, nil
 }
+
+// FDsNeeded returns the descriptors conns connections over transport hold
+// on one side (client or server): one socket each over WebSocket, two over
+// polling (the GET and the POST), and for polling+upgrade one, plus two for
+// each handshake that may be in progress.
+func FDsNeeded(conns int, transport string, dialConcurrency int) int {
+	switch transport {
+	case TransportPolling:
+		return 2 * conns
+	case TransportPollingUpgrade:
+		return conns + 2*min(conns, max(1, dialConcurrency))
+	}
+	return conns
+}
+
+// ConnBudget returns the descriptors a process whose limit is limit may
+// give to connections: the limit less a reserve for everything else.
+func ConnBudget(limit int) int { return max(0, limit-max(64, limit/20)) }
 
 // evenShare splits n over the run's connections: this process's part, with
 // the rounding remainder going to the first process.

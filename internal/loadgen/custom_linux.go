@@ -176,6 +176,7 @@ func (w *customWL) send(l *loop, s *session, t int64) bool {
 		if !e.ack && e.reply == "" {
 			l.st.done++ // fire-and-forget: done when sent
 			bump(&l.st.sOps, l.bucket, 1)
+			l.st.allDone++
 		}
 	}
 	return true
@@ -220,6 +221,7 @@ func (w *customWL) event(l *loop, s *session, name, data []byte) {
 	s.x.replies.pop()
 	l.outstand--
 	bump(&l.st.sOps, l.bucket, 1)
+	l.st.allDone++
 	if it := v & timeMask; l.inWin(it) {
 		l.st.done++
 		l.st.lastDone = l.now

@@ -8,7 +8,7 @@ import (
 )
 
 // ErrUnsupported: the load engine is built on epoll.
-var ErrUnsupported = errors.New("loadgen: the load engine needs Linux (epoll)")
+var ErrUnsupported = errors.New("the load engine needs Linux (epoll)")
 
 // Runner runs one configured load test (Linux only).
 type Runner struct{ cfg Config }
@@ -36,6 +36,9 @@ func PidCPUSplit(pid int) (user, sys int64) { return -1, -1 }
 
 // PidRSS is not measured outside Linux.
 func PidRSS(pid int) int64 { return -1 }
+
+// FDLimit is not read outside Linux.
+func FDLimit() int { return 1 << 20 }
 
 // Cores is 1 outside Linux.
 func Cores() int { return 1 }

@@ -16,16 +16,21 @@ type Hooks struct {
 
 // Snapshot is a run's progress so far.
 type Snapshot struct {
-	Phase       string        `json:"phase"`
-	Elapsed     time.Duration `json:"elapsed"`
-	Target      int           `json:"target"`
-	Up          int64         `json:"up"`
-	Settled     int64         `json:"settled"`
-	Failed      int64         `json:"failed"`
-	Sent        int64         `json:"sent"`
-	Done        int64         `json:"done"`
-	Delivered   int64         `json:"delivered"`
-	Errors      int64         `json:"errors"`
-	Outstanding int64         `json:"outstanding"`
-	P99         time.Duration `json:"p99"`
+	Phase     string        `json:"phase"`
+	Elapsed   time.Duration `json:"elapsed"`
+	Target    int           `json:"target"`
+	Up        int64         `json:"up"`
+	Settled   int64         `json:"settled"`
+	Failed    int64         `json:"failed"`
+	Sent      int64         `json:"sent"`
+	Done      int64         `json:"done"`
+	Delivered int64         `json:"delivered"`
+	// AllDone and AllDelivered count completions and copies in every
+	// phase, warm-up and drain included (Done and Delivered: the window's
+	// only): the progress line's rates.
+	AllDone      int64         `json:"all_done"`
+	AllDelivered int64         `json:"all_delivered"`
+	Errors       int64         `json:"errors"`
+	Outstanding  int64         `json:"outstanding"`
+	P99          time.Duration `json:"p99"`
 }

@@ -154,7 +154,7 @@ func (l *loop) open(s *session, data []byte) {
 		s.poll.opened(l, s, sid)
 	}
 	s.state = ssConnect
-	s.sendRaw(l, l.r.tConnect)
+	s.sendRaw(l, l.r.connectTmpl(s))
 }
 
 // message handles a Socket.IO packet.

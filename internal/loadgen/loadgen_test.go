@@ -5,6 +5,7 @@ package loadgen
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -322,13 +323,15 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := []Config{
-		{URL: "https://x"}, {URL: "ftp://x"}, {URL: "http://"}, {},
+		{URL: "ftp://x"}, {URL: "http://"}, {}, {URL: ","},
+		{URL: "http://x", Auth: "[1]"}, {URL: "http://x", Auth: `{"a":}`},
+		{URL: "http://x/a,http://y/b"}, // two namespaces
 		{URL: "http://x", Scenario: "nope"},
 		{URL: "http://x", Transport: "smoke"},
 		{URL: "http://x", Scenario: ScenarioConnect, Mode: ModeRamp},
 		{URL: "http://x", Scenario: ScenarioRooms, Rooms: 3, RoomSize: 2, Conns: 7},
 		{URL: "http://x", Scenario: ScenarioCustom},
-		{URL: "http://x", Conns: 20000},
+		{URL: "http://x", Conns: FDLimit()}, // past the descriptor budget
 	}
 	for _, c := range bad {
 		if err := c.Validate(); err == nil {
@@ -336,8 +339,23 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	tg, err := parseURL("http://h:1/admin?token=x", "/socket.io/", "")
-	if err != nil || tg.nsp != "/admin" || tg.query != "token=x" {
+	if err != nil || tg.nsp != "/admin" || tg.query != "token=x" || tg.tls {
 		t.Errorf("%+v %v", tg, err)
+	}
+	for _, u := range []string{"https://h/chat", "wss://h/chat"} {
+		if tg, err := parseURL(u, "/socket.io/", ""); err != nil || !tg.tls || tg.nsp != "/chat" {
+			t.Errorf("%s: %+v %v", u, tg, err)
+		}
+	}
+	ts, err := parseURLs(" http://a:1 ,https://b:2,", "/socket.io/", "")
+	if err != nil || len(ts) != 2 || ts[0].host != "a:1" || !ts[1].tls {
+		t.Errorf("list: %+v %v", ts, err)
+	}
+	if err := (Config{URL: "http://x", Auth: `{"token":"u-{{i}}","n":{{i}}}`}).Validate(); err != nil {
+		t.Errorf("templated auth: %v", err)
+	}
+	if err := (Config{URL: "ftp://x"}).Validate(); !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "loadgen") {
+		t.Errorf("config error %q: want ErrConfig without the package name", err)
 	}
 }
 
@@ -381,5 +399,61 @@ func TestClock(t *testing.T) {
 	d := NewClock(c.Origin())
 	if diff := d.Now() - c.Now(); diff < -int64(time.Millisecond) || diff > int64(time.Millisecond) {
 		t.Errorf("clocks on one origin differ by %v", time.Duration(diff))
+	}
+}
+
+// TestProblems: a clean result has none; each failure mode names itself in
+// one line.
+func TestProblems(t *testing.T) {
+	clean := result(ScenarioEcho, []int64{1000}, func(r *Result) {
+		r.Conns.Target, r.Conns.Up, r.Conns.Connects = 5, 5, 5
+		r.Ops = OpStats{Sent: 10, Completed: 10}
+		r.Series.Ops = []int64{10}
+	})
+	if len(clean.Problems) != 0 {
+		t.Fatalf("clean run: %q", clean.Problems)
+	}
+	for _, c := range []struct {
+		scenario string
+		f        func(r *Result)
+		want     string
+	}{
+		{ScenarioEcho, func(r *Result) {
+			r.Ops = OpStats{Sent: 10, Completed: 8, Timeouts: 2}
+			r.Errors["op: timeout (no reply within 5s)"] = 2
+		}, "2 of 10 ops sent got no reply (op: timeout (no reply within 5s))"},
+		{ScenarioAck, func(r *Result) { r.Ops = OpStats{Sent: 3, Timeouts: 3}; r.Series.Ops = nil }, "the server never answered echoack"},
+		{ScenarioEcho, func(r *Result) { r.Conns.Dropped = 2; r.Errors["conn: closed by server"] = 2 }, "the server dropped 2 connection(s) during the run (conn: closed by server)"},
+		{ScenarioEcho, func(r *Result) { r.Conns.Failed = 1; r.Errors["connect: refused"] = 1 }, "1 of 6 connection attempts failed (connect: refused)"},
+		{ScenarioEcho, func(r *Result) { r.Errors["protocol: binary event (ignored)"] = 4 }, "4 error(s): protocol: binary event (ignored) ×4"},
+		{ScenarioBroadcast, func(r *Result) {
+			r.Deliveries = &DeliveryStats{Messages: 2, Receivers: 5, Received: 7}
+			r.Series.Deliveries = []int64{7}
+		}, "3 of 10 expected bcast deliveries are missing"},
+		{ScenarioBroadcast, func(r *Result) {
+			r.Deliveries = &DeliveryStats{Messages: 2, Receivers: 5, Received: 11}
+			r.Series.Deliveries = []int64{11}
+		}, "1 bcast deliveries more than expected (duplicates)"},
+		{ScenarioRooms, func(r *Result) { r.Deliveries = &DeliveryStats{Messages: 0} }, "the server never delivered toroom"},
+	} {
+		r := result(c.scenario, []int64{1000}, func(r *Result) {
+			r.Conns.Target, r.Conns.Up, r.Conns.Connects = 5, 5, 5
+			r.Ops = OpStats{Sent: 10, Completed: 10}
+			r.Series.Ops = []int64{10}
+			c.f(r)
+		})
+		if len(r.Problems) == 0 || !strings.HasPrefix(r.Problems[0], c.want) {
+			t.Errorf("%s: problems %q, want %q", c.scenario, r.Problems, c.want)
+		}
+	}
+	// a merged run was cut only when every process lost every connection
+	a := result(ScenarioEcho, nil, func(r *Result) { r.Conns.AllLost = 3 })
+	b := result(ScenarioEcho, nil, func(r *Result) { r.Conns.AllLost = 4 })
+	c := result(ScenarioEcho, nil, func(r *Result) {})
+	if m, _ := Merge([]*Result{a, b}); m.Conns.AllLost != 4 {
+		t.Errorf("merged all lost %v", m.Conns.AllLost)
+	}
+	if m, _ := Merge([]*Result{a, c, b}); m.Conns.AllLost != 0 {
+		t.Errorf("merged all lost %v with a process still connected", m.Conns.AllLost)
 	}
 }

@@ -51,6 +51,7 @@ type loopPub struct {
 	up, settled, failed   atomic.Int64
 	sent, done, delivered atomic.Int64 // in-window
 	errors, outstanding   atomic.Int64
+	allDone, allDeliv     atomic.Int64 // every phase, warm-up included
 	lastDeliv             atomic.Int64 // Clock ns of the latest delivery
 	p99                   atomic.Int64 // ns, main latency so far
 	cpuWindow             atomic.Int64 // thread CPU ns during the window, set at drain
@@ -102,6 +103,8 @@ type loop struct {
 	nextPub   int64
 	silent    int64 // a ready connection with no input for this long failed (ns; 0 = off)
 	rng       uint64
+	tls       *tlsLoop // TLS targets only
+	wakeFd    int      // eventfd of finished TLS handshakes, -1 without TLS
 
 	pub loopPub
 }
@@ -117,9 +120,16 @@ func newLoop(r *run, id int) (*loop, error) {
 		buf:    make([]byte, readBufSize),
 		st:     newLoopStats(),
 		winEnd: 1 << 62,
+		wakeFd: -1,
 		rng:    0x9e3779b97f4a7c15 ^ uint64(id+1)*0xbf58476d1ce4e5b9,
 	}
 	l.st.firstDial = -1
+	if r.tlsConfigs != nil {
+		if err := l.initTLS(); err != nil {
+			unix.Close(epfd)
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -151,6 +161,7 @@ func (l *loop) run() {
 	for p := l.phase + 1; p <= phDrain; p++ {
 		l.enter(p)
 	}
+	l.unanswered()
 	l.publish(true)
 	l.closeAll()
 }
@@ -178,11 +189,14 @@ func (l *loop) nextWake() int64 {
 
 // event handles one epoll event.
 func (l *loop) event(ev *unix.EpollEvent) {
-	if int(ev.Fd) >= len(l.socks) {
-		return
+	var k *sock
+	if int(ev.Fd) < len(l.socks) {
+		k = l.socks[ev.Fd]
 	}
-	k := l.socks[ev.Fd]
 	if k == nil {
+		if int(ev.Fd) == l.wakeFd {
+			l.tlsWake()
+		}
 		return
 	}
 	if k.state == sockConnecting {
@@ -194,7 +208,7 @@ func (l *loop) event(ev *unix.EpollEvent) {
 	if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		l.readable(k, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 	}
-	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && len(k.out) > 0 {
+	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && (len(k.out) > 0 || l.tls != nil && l.tlsOf(k) != nil) {
 		l.queue(k)
 	}
 }
@@ -243,6 +257,14 @@ func (l *loop) enter(p phase) {
 	case phWindow:
 		l.cpuStart = threadCPU()
 		l.upAtWin = int64(l.up)
+		if n := len(l.r.nodes); n > 1 {
+			l.st.upPerNode = make([]int64, n)
+			for _, s := range l.sess {
+				if s.state == ssReady {
+					l.st.upPerNode[l.r.nodeIndex(s.idx)]++
+				}
+			}
+		}
 		if !l.sending {
 			l.startSending()
 		}
@@ -303,6 +325,8 @@ func (l *loop) publish(final bool) {
 	p.sent.Store(l.st.sent)
 	p.done.Store(l.st.done)
 	p.delivered.Store(l.st.deliveries)
+	p.allDone.Store(l.st.allDone)
+	p.allDeliv.Store(l.st.allDeliv)
 	p.outstanding.Store(int64(l.outstand))
 	var e int64
 	for _, n := range l.st.errs {
@@ -316,6 +340,31 @@ func (l *loop) publish(final bool) {
 	}
 	if final {
 		setAt(&l.st.sConns, l.bucket, int64(l.up))
+	}
+}
+
+// unanswered counts the ops still awaiting a reply when the run ends (the
+// drain is over) as timeouts, with an error each, so that sent = completed
+// + timeouts. A run interrupted by its caller did not give them their
+// chance: they are taken out of the sent ops instead.
+func (l *loop) unanswered() {
+	cut := l.r.interrupted.Load()
+	for _, s := range l.sess {
+		if s.pq.n == 0 && (s.x == nil || s.x.replies.n == 0) {
+			continue
+		}
+		before := l.st.timeouts
+		l.lose(s)
+		for n := before; n < l.st.timeouts; n++ {
+			if cut {
+				l.st.sent--
+			} else {
+				l.errorf("op: no reply by the end of the run")
+			}
+		}
+		if cut {
+			l.st.timeouts = before
+		}
 	}
 }
 
@@ -381,6 +430,12 @@ func (l *loop) connected(k *sock) {
 
 // readable reads k until the kernel has nothing more (edge-triggered).
 func (l *loop) readable(k *sock, hup bool) {
+	if l.tls != nil {
+		if t := l.tlsOf(k); t != nil {
+			l.readableTLS(k, t, hup)
+			return
+		}
+	}
 	for k.state != sockClosed {
 		var (
 			n      int
@@ -471,7 +526,16 @@ func (l *loop) flush() {
 		k := l.dirty[i]
 		l.dirty[i] = nil
 		k.queued = false
-		if k.state == sockClosed || k.state == sockConnecting || len(k.out) == 0 {
+		if k.state == sockClosed || k.state == sockConnecting {
+			continue
+		}
+		if l.tls != nil {
+			if t := l.tlsOf(k); t != nil {
+				l.flushTLS(k, t)
+				continue
+			}
+		}
+		if len(k.out) == 0 {
 			continue
 		}
 		n, err := unix.Write(int(k.fd), k.out)
@@ -498,6 +562,9 @@ func (l *loop) flush() {
 func (l *loop) closeSock(k *sock) {
 	if k.state == sockClosed {
 		return
+	}
+	if l.tls != nil {
+		l.tlsClosed(k)
 	}
 	if k.fd >= 0 {
 		l.socks[k.fd] = nil
@@ -545,4 +612,7 @@ func (l *loop) closeAll() {
 		}
 	}
 	unix.Close(l.epfd)
+	if l.tls != nil {
+		l.closeTLS()
+	}
 }

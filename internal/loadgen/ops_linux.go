@@ -44,6 +44,7 @@ func (l *loop) complete(s *session, h *hdrhistogram.Histogram) bool {
 	t := s.pq.pop() & timeMask
 	l.outstand--
 	bump(&l.st.sOps, l.bucket, 1) // the series shows warmup and drain too
+	l.st.allDone++
 	if l.inWin(t) {
 		l.st.done++
 		l.st.lastDone = l.now
@@ -92,6 +93,7 @@ func (l *loop) completeAck(s *session, id int64, h *hdrhistogram.Histogram) bool
 // deliver counts one broadcast or room message copy sent at t.
 func (l *loop) deliver(t int64) {
 	bump(&l.st.sDeliv, l.bucket, 1)
+	l.st.allDeliv++
 	if !l.inWin(t) {
 		return
 	}

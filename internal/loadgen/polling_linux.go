@@ -43,8 +43,9 @@ func (p *pollState) sepBatch() []byte {
 func (p *pollState) opened(l *loop, s *session, sid string) {
 	r := l.r
 	p.sid = sid
-	p.getReq = r.appendPollReq(nil, "GET", sid)
-	p.postHead = r.appendPollReq(nil, "POST", sid)
+	n := r.nodeOf(s)
+	p.getReq = r.appendPollReq(nil, n, "GET", sid)
+	p.postHead = r.appendPollReq(nil, n, "POST", sid)
 	p.post.s, p.post.role = s, rolePost
 	l.dialSock(&p.post)
 	if r.cfg.Transport == TransportPollingUpgrade && s.state != ssClosed {

@@ -42,12 +42,21 @@ type Result struct {
 	Server     *ServerStats        `json:"server,omitempty"`
 	Series     Series              `json:"series"`
 	Warnings   []string            `json:"warnings,omitempty"`
+	// Interrupted: the caller cancelled the run (Ctrl-C) before its end;
+	// the figures cover what was measured until then.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Problems says what went wrong, one line each, most basic first
+	// (derived, see Finish): connections that failed or were dropped, ops
+	// that got no reply, deliveries that did not arrive, errors. A run is
+	// clean when it is empty; siobench then exits 0.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Params records the run's configuration.
 type Params struct {
 	Conns           int     `json:"conns"`
 	Procs           int     `json:"procs"`
+	Nodes           int     `json:"nodes,omitempty"` // target servers (URLs), when more than one
 	Loops           int     `json:"loops"`
 	DialConcurrency int     `json:"dial_concurrency"`
 	Rate            float64 `json:"rate"`
@@ -63,12 +72,19 @@ type Params struct {
 
 // ConnStats counts connections.
 type ConnStats struct {
-	Target    int     `json:"target"`     // connections asked for
-	Up        int64   `json:"up"`         // ready when the window opened
-	Connects  int64   `json:"connects"`   // handshakes completed, all phases
-	InWindow  int64   `json:"in_window"`  // of which during the window (churn)
-	Failed    int64   `json:"failed"`     // attempts that failed
-	Dropped   int64   `json:"dropped"`    // ready connections lost (closed by the server, errors)
+	Target   int   `json:"target"`    // connections asked for
+	Up       int64 `json:"up"`        // ready when the window opened
+	Connects int64 `json:"connects"`  // handshakes completed, all phases
+	InWindow int64 `json:"in_window"` // of which during the window (churn)
+	Failed   int64 `json:"failed"`    // attempts that failed
+	Dropped  int64 `json:"dropped"`   // ready connections lost (closed by the server, errors)
+	// AllLost is when the last connection was lost (s since the origin),
+	// when that happened before the window ended: the window was cut there,
+	// so throughput and CPU cover the time the server was up.
+	AllLost float64 `json:"all_lost_s,omitempty"`
+	// PerNode counts the connections up when the window opened by node
+	// (--url), when there are several.
+	PerNode   []int64 `json:"per_node,omitempty"`
 	FirstDial float64 `json:"first_dial"` // connect phase: s since the origin
 	LastReady float64 `json:"last_ready"`
 	Phase     float64 `json:"phase_s"` // connect phase length (derived)
@@ -277,6 +293,122 @@ func (r *Result) Finish() {
 			s.PerConnKiB = float64(s.RSSAfterKiB-s.RSSBeforeKiB) / float64(c.Up)
 		}
 	}
+	r.Problems = r.problems()
+}
+
+// eventName is the event the scenario's ops (messages) are answered
+// (delivered) with, as the target's bench app knows it; "" for custom and
+// connect.
+func (r *Result) eventName() string {
+	switch r.Scenario {
+	case ScenarioEcho, ScenarioChurn:
+		return "echo"
+	case ScenarioAck:
+		return "echoack"
+	case ScenarioBroadcast:
+		return "bcast"
+	case ScenarioRooms:
+		return "toroom"
+	}
+	return ""
+}
+
+// topError returns the most frequent error kind starting with one of
+// prefixes, "" when none.
+func (r *Result) topError(prefixes ...string) string {
+	for _, k := range r.ErrorKinds() {
+		for _, p := range prefixes {
+			if strings.HasPrefix(k, p) {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+func sum(s []int64) int64 {
+	var n int64
+	for _, v := range s {
+		n += v
+	}
+	return n
+}
+
+// problems derives Result.Problems from the counts.
+func (r *Result) problems() []string {
+	var p []string
+	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+	why := func(kind string) string {
+		if kind == "" {
+			return ""
+		}
+		return " (" + kind + ")"
+	}
+	if r.Interrupted {
+		add("interrupted before the run ended (the figures cover what was measured until then)")
+	}
+	c := &r.Conns
+	connKinds := []string{"connect:", "handshake:", "namespace:", "join:", "conn:", "protocol:", "upgrade:"}
+	if c.Up == 0 && c.Connects == 0 {
+		add("no connection came up%s", why(r.topError(connKinds...)))
+		return p
+	}
+	if c.Failed > 0 {
+		add("%d of %d connection attempts failed%s", c.Failed, c.Failed+c.Connects, why(r.topError(connKinds...)))
+	}
+	if c.Dropped > 0 {
+		line := fmt.Sprintf("the server dropped %d connection(s) during the run%s", c.Dropped, why(r.topError("conn:", "protocol:")))
+		if c.AllLost > 0 && r.Series.WindowStart > 0 {
+			line += fmt.Sprintf("; the last one %.2fs into the window, which ends there", max(0, c.AllLost-r.Series.WindowStart))
+		}
+		p = append(p, line)
+	}
+	ev := r.eventName()
+	switch r.Scenario {
+	case ScenarioConnect:
+	case ScenarioBroadcast, ScenarioRooms:
+		d := r.Deliveries
+		if d == nil {
+			break
+		}
+		switch {
+		case d.Received == 0 && sum(r.Series.Deliveries) == 0:
+			add("the server never delivered %s (%d message(s) sent in the window, no copy arrived)", ev, d.Messages)
+		case d.Messages == 0:
+			add("no %s was sent in the window", ev)
+		case d.Missing > 0:
+			add("%d of %d expected %s deliveries are missing", d.Missing, d.Expected, ev)
+		}
+		if d.Extra > 0 {
+			add("%d %s deliveries more than expected (duplicates)", d.Extra, ev)
+		}
+		if r.Params.Nodes > 1 && d.Messages > 0 && len(c.PerNode) > 1 && sum(c.PerNode[1:]) > 0 && r.Latency[LatDeliveryCross] == nil {
+			add("no %s crossed nodes: the %d nodes do not pass broadcasts to each other (no adapter?)", ev, r.Params.Nodes)
+		}
+	default:
+		o := &r.Ops
+		name := ev
+		if name == "" {
+			name = "the scenario's events"
+		}
+		switch {
+		case o.Completed == 0 && sum(r.Series.Ops) == 0:
+			add("the server never answered %s (%d sent in the window, %d timeouts)", name, o.Sent, o.Timeouts)
+		case o.Sent == 0:
+			add("nothing was sent in the window")
+		case o.Timeouts > 0:
+			add("%d of %d ops sent got no reply%s", o.Timeouts, o.Sent, why(r.topError("op:")))
+		}
+	}
+	if len(p) == 0 && len(r.Errors) > 0 {
+		ks := r.ErrorKinds()
+		line := fmt.Sprintf("%d error(s): %s ×%d", r.TotalErrors(), ks[0], r.Errors[ks[0]])
+		if len(ks) > 1 {
+			line += fmt.Sprintf(" and %d other kind(s)", len(ks)-1)
+		}
+		p = append(p, line)
+	}
+	return p
 }
 
 // Merge combines the results of the processes of one run (same scenario,
@@ -285,7 +417,7 @@ func (r *Result) Finish() {
 // recomputed. The inputs are not modified.
 func Merge(rs []*Result) (*Result, error) {
 	if len(rs) == 0 {
-		return nil, fmt.Errorf("loadgen: merge: no results")
+		return nil, fmt.Errorf("merge: no results")
 	}
 	out := *rs[0]
 	out.Latency = map[string]*Latency{}
@@ -304,7 +436,7 @@ func Merge(rs []*Result) (*Result, error) {
 	first := true
 	for i, r := range rs {
 		if r.Scenario != out.Scenario {
-			return nil, fmt.Errorf("loadgen: merge: scenario %q with %q", r.Scenario, out.Scenario)
+			return nil, fmt.Errorf("merge: scenario %q with %q", r.Scenario, out.Scenario)
 		}
 		if r.Started.Before(out.Started) {
 			out.Started = r.Started
@@ -320,12 +452,21 @@ func Merge(rs []*Result) (*Result, error) {
 		c.InWindow += rc.InWindow
 		c.Failed += rc.Failed
 		c.Dropped += rc.Dropped
+		if i == 0 || c.AllLost > 0 {
+			c.AllLost = max(c.AllLost, rc.AllLost) // only when every process lost all
+			if rc.AllLost == 0 {
+				c.AllLost = 0
+			}
+		}
 		if rc.LastReady > 0 || rc.FirstDial > 0 {
 			if first || rc.FirstDial < c.FirstDial {
 				c.FirstDial = rc.FirstDial
 			}
 			c.LastReady = max(c.LastReady, rc.LastReady)
 			first = false
+		}
+		for j, n := range rc.PerNode {
+			bump(&c.PerNode, j, n)
 		}
 		c.RSSBeforeKiB += rc.RSSBeforeKiB
 		c.RSSAfterKiB += rc.RSSAfterKiB
@@ -350,7 +491,7 @@ func Merge(rs []*Result) (*Result, error) {
 		for k, l := range r.Latency {
 			h, err := DecodeHist(l.Hist)
 			if err != nil {
-				return nil, fmt.Errorf("loadgen: merge: result %d, latency %s: %w", i, k, err)
+				return nil, fmt.Errorf("merge: result %d, latency %s: %w", i, k, err)
 			}
 			if hists[k] == nil {
 				hists[k] = NewHist()
@@ -376,11 +517,14 @@ func Merge(rs []*Result) (*Result, error) {
 		cl.Embedded = cl.Embedded || r.Client.Embedded
 		cl.BytesIn += r.Client.BytesIn
 		cl.BytesOut += r.Client.BytesOut
+		out.Interrupted = out.Interrupted || r.Interrupted
 
 		mergeSeries(&out.Series, &r.Series)
 		for _, w := range r.Warnings {
-			if len(rs) > 1 {
+			if len(rs) > 1 && !everyOne(rs, w) {
 				w = fmt.Sprintf("process %d: %s", i, w)
+			} else if i > 0 {
+				continue // said once for all
 			}
 			out.Warnings = append(out.Warnings, w)
 		}
@@ -394,6 +538,16 @@ func Merge(rs []*Result) (*Result, error) {
 	}
 	out.Finish()
 	return &out, nil
+}
+
+// everyOne reports whether every result warns w.
+func everyOne(rs []*Result, w string) bool {
+	for _, r := range rs {
+		if !slices.Contains(r.Warnings, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeSeries adds src into dst bucket by bucket. Conns buckets hold a level

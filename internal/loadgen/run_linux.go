@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -21,7 +22,8 @@ import (
 // for the atomics.
 type run struct {
 	cfg       Config
-	tgt       target
+	tgt       target // the first node's (the namespace is every node's)
+	nodes     []node
 	clock     Clock
 	key       [4]byte
 	src       []net.IP
@@ -29,17 +31,20 @@ type run struct {
 	wl        workload
 	noTraffic bool
 
-	wsReq       []byte // WebSocket handshake without sid
-	pollOpenReq []byte
-	wsKey       string
-	wsAccept    []byte
+	wsKey    string
+	wsAccept []byte
+
+	tlsConfigs map[*target]*tls.Config // TLS targets (nil: none)
+	tlsCache   tls.ClientSessionCache
 
 	tPong, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
+	authPerConn                                    bool // the CONNECT is built per session (--auth with {{i}})
 
-	sched  atomic.Pointer[schedule]
-	budget *atomic.Int64 // count mode: ops left to send
-	stop   atomic.Bool
-	loops  []*loop
+	sched       atomic.Pointer[schedule]
+	budget      *atomic.Int64 // count mode: ops left to send
+	stop        atomic.Bool
+	interrupted atomic.Bool // the caller cancelled the run
+	loops       []*loop
 }
 
 // Runner runs one configured load test. Create it with New; call Run once.
@@ -56,13 +61,13 @@ func New(cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
-	tgt, err := resolve(&c)
+	tgts, err := resolve(&c)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{cfg: c, tgt: tgt, clock: NewClock(c.Origin)}
+	r := &run{cfg: c, tgt: tgts[0], clock: NewClock(c.Origin)}
 	srcs := c.SourceIPs
-	if ip4 := tgt.addr.IP.To4(); len(srcs) == 0 && ip4 != nil && ip4.IsLoopback() && c.Conns > 8000 {
+	if ip4 := r.tgt.addr.IP.To4(); len(srcs) == 0 && ip4 != nil && ip4.IsLoopback() && c.Conns > 8000 {
 		for i := range (c.Conns + 7999) / 8000 {
 			srcs = append(srcs, fmt.Sprintf("127.0.%d.%d", c.Proc+1, i+1))
 		}
@@ -82,8 +87,19 @@ func New(cfg Config) (*Runner, error) {
 	r.wsKey = base64.StdEncoding.EncodeToString(k[:])
 	h := sha1.Sum([]byte(r.wsKey + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	r.wsAccept = []byte(base64.StdEncoding.EncodeToString(h[:]))
-	r.wsReq = r.appendWSReq(nil, "")
-	r.pollOpenReq = r.appendPollReq(nil, "GET", "")
+	for i := range tgts {
+		if tgts[i].tls {
+			if r.tlsConfigs == nil {
+				r.tlsConfigs = map[*target]*tls.Config{}
+				r.tlsCache = tls.NewLRUClientSessionCache(max(64, c.Conns))
+			}
+			r.tlsConfigs[&tgts[i]] = r.tlsConfig(&tgts[i])
+		}
+		n := node{tgt: &tgts[i]}
+		n.wsReq = r.appendWSReq(nil, &n, "")
+		n.pollOpenReq = r.appendPollReq(nil, &n, "GET", "")
+		r.nodes = append(r.nodes, n)
+	}
 	r.controlTmpls()
 	r.step = int64(250 * time.Millisecond)
 	if c.Duration+c.Warmup > 2*time.Minute {
@@ -144,6 +160,8 @@ func (rn *Runner) Snapshot() Snapshot {
 		s.Sent += p.sent.Load()
 		s.Done += p.done.Load()
 		s.Delivered += p.delivered.Load()
+		s.AllDone += p.allDone.Load()
+		s.AllDelivered += p.allDeliv.Load()
 		s.Errors += p.errors.Load()
 		s.Outstanding += p.outstanding.Load()
 		s.P99 = max(s.P99, time.Duration(p.p99.Load()))
@@ -191,6 +209,7 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 	sleep := func(d time.Duration) bool {
 		select {
 		case <-ctx.Done():
+			r.interrupted.Store(true)
 			return false
 		case <-time.After(d):
 			return true
@@ -278,6 +297,15 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 			r.sched.Store(&schedule{warm: sc.warm, start: sc.start, end: end})
 			break
 		}
+		if c.Scenario != ScenarioChurn && up > 0 && rn.Snapshot().Up == 0 {
+			// Every connection is gone (the server died or closed them)
+			// and none comes back: the window ends here instead of
+			// averaging throughput over dead time.
+			end = r.clock.Now()
+			res.Conns.AllLost = float64(end) / 1e9
+			r.sched.Store(&schedule{warm: sc.warm, start: sc.start, end: end})
+			break
+		}
 		d := min(time.Duration(end-r.clock.Now()), 5*time.Millisecond)
 		if !sleep(d) {
 			end = r.clock.Now()
@@ -349,6 +377,9 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		Rate: c.Rate, InFlight: c.InFlight, Duration: c.Duration.Seconds(), Count: c.Count,
 		Warmup: c.Warmup.Seconds(), Payload: c.Payload,
 	}
+	if len(r.nodes) > 1 {
+		res.Params.Nodes = len(r.nodes)
+	}
 	if c.Scenario == ScenarioRooms {
 		res.Params.Rooms, res.Params.RoomSize = c.Rooms, c.RoomSize
 	}
@@ -356,6 +387,7 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		res.Params.ChurnOps = c.ChurnOps
 	}
 	res.Conns.Target = c.Conns
+	res.Interrupted = r.interrupted.Load()
 	res.Latency = map[string]*Latency{}
 	res.Errors = map[string]int64{}
 	res.Client.Cores = Cores()
@@ -384,6 +416,11 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		add(LatJoin, st.join)
 		add(LatDelivery, st.delivery)
 		add(LatUpgrade, st.upgrade)
+		add(LatDeliveryCross, st.cross)
+		add(LatDeliverySame, st.same)
+		for i, n := range st.upPerNode {
+			bump(&res.Conns.PerNode, i, n)
+		}
 		for k, h := range st.named {
 			add(k, h)
 		}
@@ -488,10 +525,36 @@ func warnings(res *Result, r *run) []string {
 	return w
 }
 
-// appendWSReq appends the WebSocket handshake request (with sid when
+// node is one target server of the run (several: a cluster).
+type node struct {
+	tgt         *target
+	wsReq       []byte // WebSocket handshake without sid
+	pollOpenReq []byte
+}
+
+// nodeIndex returns the node connection idx goes to: round robin, except
+// in the rooms scenario, where member j of every room (connection
+// j×rooms+room, the sender being member 0) goes to node j mod nodes, so
+// that a room's members sit on other nodes than its sender.
+func (r *run) nodeIndex(idx int32) int {
+	n := len(r.nodes)
+	if n == 1 {
+		return 0
+	}
+	i := int(idx)
+	if r.cfg.Scenario == ScenarioRooms {
+		i /= r.cfg.Rooms
+	}
+	return i % n
+}
+
+// nodeOf returns the node of session s.
+func (r *run) nodeOf(s *session) *node { return &r.nodes[r.nodeIndex(s.idx)] }
+
+// appendWSReq appends the WebSocket handshake request to n (with sid when
 // upgrading).
-func (r *run) appendWSReq(b []byte, sid string) []byte {
-	b = r.appendReqLine(b, "GET", "websocket", sid)
+func (r *run) appendWSReq(b []byte, n *node, sid string) []byte {
+	b = r.appendReqLine(b, n, "GET", "websocket", sid)
 	b = append(b, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "...)
 	b = append(b, r.wsKey...)
 	return append(b, "\r\nSec-WebSocket-Version: 13\r\n\r\n"...)
@@ -499,30 +562,31 @@ func (r *run) appendWSReq(b []byte, sid string) []byte {
 
 // appendPollReq appends a polling request: a complete GET, or a POST up to
 // its Content-Length value.
-func (r *run) appendPollReq(b []byte, method, sid string) []byte {
-	b = r.appendReqLine(b, method, "polling", sid)
+func (r *run) appendPollReq(b []byte, n *node, method, sid string) []byte {
+	b = r.appendReqLine(b, n, method, "polling", sid)
 	if method == "POST" {
 		return append(b, "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: "...)
 	}
 	return append(b, "\r\n"...)
 }
 
-func (r *run) appendReqLine(b []byte, method, transport, sid string) []byte {
+func (r *run) appendReqLine(b []byte, n *node, method, transport, sid string) []byte {
+	t := n.tgt
 	b = append(b, method...)
 	b = append(b, ' ')
-	b = append(b, r.tgt.path...)
+	b = append(b, t.path...)
 	b = append(b, "?EIO=4&transport="...)
 	b = append(b, transport...)
 	if sid != "" {
 		b = append(b, "&sid="...)
 		b = append(b, sid...)
 	}
-	if r.tgt.query != "" {
+	if t.query != "" {
 		b = append(b, '&')
-		b = append(b, r.tgt.query...)
+		b = append(b, t.query...)
 	}
 	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, r.tgt.host...)
+	b = append(b, t.host...)
 	b = append(b, "\r\nUser-Agent: siobench\r\n"...)
 	return b
 }

@@ -101,7 +101,12 @@ func (l *loop) dialSock(k *sock) {
 	if n := len(l.r.src); n > 0 {
 		src = l.r.src[int(k.s.idx)%n]
 	}
-	fd, err := dialSock(l.r.tgt.addr, src)
+	tgt := l.r.nodeOf(k.s).tgt
+	if tgt.tls {
+		l.dialTLS(k, tgt, src)
+		return
+	}
+	fd, err := dialSock(tgt.addr, src)
 	if err == nil {
 		if err = l.register(k, fd); err != nil {
 			unix.Close(fd)
@@ -137,15 +142,15 @@ func (s *session) sockUp(l *loop, k *sock) {
 	r := l.r
 	switch k.role {
 	case roleWS:
-		k.out = append(l.out(k), r.wsReq...)
+		k.out = append(l.out(k), r.nodeOf(s).wsReq...)
 		k.state = sockHTTP
 		s.state = ssHandshake
 	case roleUpgrade:
-		k.out = r.appendWSReq(l.out(k), s.poll.sid)
+		k.out = r.appendWSReq(l.out(k), r.nodeOf(s), s.poll.sid)
 		k.state = sockHTTP
 	case roleGet:
 		if s.state == ssDialing {
-			k.out = append(l.out(k), r.pollOpenReq...)
+			k.out = append(l.out(k), r.nodeOf(s).pollOpenReq...)
 			k.state = sockHTTP
 			s.state = ssHandshake
 		} else {

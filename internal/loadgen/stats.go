@@ -14,6 +14,11 @@ const (
 	LatJoin     = "join"     // rooms: join emit to its ack
 	LatDelivery = "delivery" // broadcast, rooms: send timestamp to receipt
 	LatUpgrade  = "upgrade"  // polling+upgrade: open packet to upgrade done
+
+	// Several nodes (--url list): the deliveries split by where the
+	// receiver sits; the sender is on the first node.
+	LatDeliveryCross = "delivery:cross-node" // receiver on another node than the sender
+	LatDeliverySame  = "delivery:same-node"  // receiver on the sender's node
 )
 
 // Histogram range: 1 ns to 2 minutes at 3 significant digits (0.1 %).
@@ -51,7 +56,7 @@ func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
 	}
 	h, err := hdrhistogram.Decode([]byte(s))
 	if err != nil {
-		return nil, fmt.Errorf("loadgen: histogram: %w", err)
+		return nil, fmt.Errorf("histogram: %w", err)
 	}
 	return h, nil
 }
@@ -60,6 +65,8 @@ func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
 // loop has exited.
 type loopStats struct {
 	rtt, ack, connect, join, delivery, upgrade *hdrhistogram.Histogram
+	cross, same                                *hdrhistogram.Histogram            // cluster deliveries
+	upPerNode                                  []int64                            // cluster: up when the window opened, by node
 	named                                      map[string]*hdrhistogram.Histogram // custom: "ack:ev", "reply:ev", "recv:ev"
 	recvByName                                 map[string]int64
 
@@ -70,6 +77,7 @@ type loopStats struct {
 	firstDial, lastReady                int64 // connect phase bounds (Clock ns)
 	lastDone                            int64 // latest in-window completion
 	bytesIn, bytesOut                   int64
+	allDone, allDeliv                   int64 // completions, copies in every phase (progress rates)
 
 	errs map[string]int64
 
@@ -80,7 +88,7 @@ type loopStats struct {
 func newLoopStats() *loopStats {
 	return &loopStats{
 		rtt: NewHist(), ack: NewHist(), connect: NewHist(), join: NewHist(),
-		delivery: NewHist(), upgrade: NewHist(),
+		delivery: NewHist(), upgrade: NewHist(), cross: NewHist(), same: NewHist(),
 		named: map[string]*hdrhistogram.Histogram{}, recvByName: map[string]int64{},
 		errs: map[string]int64{},
 	}

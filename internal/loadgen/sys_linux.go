@@ -180,6 +180,16 @@ func PidRSS(pid int) int64 {
 	return -1
 }
 
+// FDLimit returns this process's descriptor limit (RLIMIT_NOFILE; the Go
+// runtime raises the soft limit to the hard one at start).
+func FDLimit() int {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil || rl.Cur > 1<<30 {
+		return 1 << 20
+	}
+	return int(rl.Cur)
+}
+
 // setTimerSlack asks for precise timer wake-ups on the calling thread.
 func setTimerSlack() { _ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0) }
 

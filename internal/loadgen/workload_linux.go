@@ -4,6 +4,7 @@ package loadgen
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/sioloop/sioloop/sio/parser"
 )
@@ -131,7 +132,16 @@ func (l *loop) recycle(s *session) {
 
 // writeNow writes k's pending output at once (before a close).
 func (l *loop) writeNow(k *sock) {
-	if k.state != sockWS || len(k.out) == 0 {
+	if k.state != sockWS {
+		return
+	}
+	if l.tls != nil {
+		if t := l.tlsOf(k); t != nil {
+			l.flushTLS(k, t)
+			return
+		}
+	}
+	if len(k.out) == 0 {
 		return
 	}
 	if n, err := writeFD(int(k.fd), k.out); err == nil {
@@ -153,6 +163,7 @@ type fanWL struct {
 	joins    []*tmpl // rooms: join emits, with an ack id
 	nrooms   int
 	inflight uint32
+	cluster  bool // several nodes: split delivery latency by node
 }
 
 func (w *fanWL) sender(s *session) bool {
@@ -232,6 +243,14 @@ func (w *fanWL) event(l *loop, s *session, name, data []byte) {
 		return
 	}
 	l.deliver(t)
+	if w.cluster && l.inWin(t) {
+		// the sender is on node 0 (connection 0; member 0 of each room)
+		if l.r.nodeIndex(s.idx) != 0 {
+			record(l.st.cross, l.now-t)
+		} else {
+			record(l.st.same, l.now-t)
+		}
+	}
 	if w.sender(s) && s.state == ssReady && l.complete(s, nil) && l.sending && !l.paced {
 		w.fill(l, s)
 	}
@@ -336,7 +355,7 @@ func newWorkload(r *run) (workload, error) {
 		}
 		return w, nil
 	case ScenarioBroadcast, ScenarioRooms:
-		w := &fanWL{rooms: c.Scenario == ScenarioRooms, name: "bcast", nrooms: 1, inflight: uint32(c.InFlight)}
+		w := &fanWL{rooms: c.Scenario == ScenarioRooms, name: "bcast", nrooms: 1, inflight: uint32(c.InFlight), cluster: len(r.nodes) > 1}
 		if w.rooms {
 			w.name, w.nrooms = "toroom", c.Rooms
 		}
@@ -368,6 +387,18 @@ func newWorkload(r *run) (workload, error) {
 	return nil, configErr("unknown scenario %q", c.Scenario)
 }
 
+// connectTmpl returns the CONNECT packet of session s: the run's, or one
+// built for it when the auth payload is templated with {{i}}.
+func (r *run) connectTmpl(s *session) *tmpl {
+	if !r.authPerConn {
+		return r.tConnect
+	}
+	tb := &tmplBuilder{}
+	tb.lit("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: []byte(r.tgt.nsp), ID: parser.NoID})))
+	tb.lit(strings.ReplaceAll(r.cfg.Auth, "{{i}}", itoa(int64(s.idx))))
+	return tb.build(r.key)
+}
+
 // controlTmpls builds the fixed packets every session may send.
 func (r *run) controlTmpls() {
 	raw := func(s string) *tmpl {
@@ -379,6 +410,7 @@ func (r *run) controlTmpls() {
 	r.tPong = raw("3")
 	r.tProbe = raw("2probe")
 	r.tUpgrade = raw("5")
-	r.tConnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})))
+	r.tConnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})) + r.cfg.Auth)
+	r.authPerConn = strings.Contains(r.cfg.Auth, "{{i}}")
 	r.tDisconnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketDisconnect, Namespace: nsp, ID: parser.NoID})))
 }

@@ -9,17 +9,25 @@
 //   toroom          → io.to(data.room).emit("toroom", data)
 //
 // usage: node bench/peers/node/server.js [--host 127.0.0.1] [--port 3000] [--path /socket.io/]
-//            [--redis redis://127.0.0.1:6379 [--sharded]]
+//                                         [--namespace /name [--require-token]]
+//                                         [--tls-cert cert.pem --tls-key key.pem]
+//                                         [--redis redis://127.0.0.1:6379 [--sharded]]
 //
-// --redis makes it one node of a cluster with the official
-// @socket.io/redis-adapter 8.3 (createAdapter; --sharded: createShardedAdapter).
+// --namespace serves the app on that namespace instead of the main one;
+// --require-token admits only sockets whose CONNECT auth is
+// {"token":"user-…"} (siobench --auth '{"token":"user-{{i}}"}'); --tls-cert
+// and --tls-key serve https:// (the URL printed says so); --redis makes it
+// one node of a cluster with the official @socket.io/redis-adapter 8.3
+// (createAdapter; with --sharded, createShardedAdapter).
 //
 // Port 0 picks a free port. Once listening it prints one JSON line on stdout:
 // {"url":"http://127.0.0.1:PORT","pid":PID}. socket.io is loaded from
 // interop/node_modules (`make deps`), or from $SOCKETIO_MODULE.
 'use strict';
 
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const path = require('path');
 
 function arg(name, def) {
@@ -30,11 +38,16 @@ function arg(name, def) {
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port', '3000'));
 const ioPath = arg('path', '/socket.io/');
+const nspName = arg('namespace', '/');
+const requireToken = process.argv.includes('--require-token');
 const mod = process.env.SOCKETIO_MODULE || path.resolve(__dirname, '../../../interop/node_modules/socket.io');
 const { Server } = require(mod);
 
 async function main() {
-  const httpServer = http.createServer();
+  const tlsCert = arg('tls-cert', '');
+  const httpServer = tlsCert
+    ? https.createServer({ cert: fs.readFileSync(tlsCert), key: fs.readFileSync(arg('tls-key', '')) })
+    : http.createServer();
   const io = new Server(httpServer, { path: ioPath });
   const redisURL = arg('redis', '');
   if (redisURL) {
@@ -47,25 +60,34 @@ async function main() {
     io.adapter(process.argv.includes('--sharded') ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
   }
 
-  io.on('connection', (socket) => {
+  const nsp = io.of(nspName);
+  if (requireToken) {
+    nsp.use((socket, next) => {
+      const t = socket.handshake.auth && socket.handshake.auth.token;
+      next(typeof t === 'string' && t.startsWith('user-') ? undefined : new Error('not authorized'));
+    });
+  }
+
+  nsp.on('connection', (socket) => {
     socket.on('echo', (...args) => socket.emit('echo', ...args));
     socket.on('echoack', (...args) => {
       const ack = args.pop();
       if (typeof ack === 'function') ack(...args);
     });
-    socket.on('bcast', (...args) => io.emit('bcast', ...args));
+    socket.on('bcast', (...args) => nsp.emit('bcast', ...args));
     socket.on('join', (room, ack) => {
       socket.join(String(room));
       if (typeof ack === 'function') ack('ok');
     });
     socket.on('toroom', (data) => {
-      if (data && data.room !== undefined) io.to(String(data.room)).emit('toroom', data);
+      if (data && data.room !== undefined) nsp.to(String(data.room)).emit('toroom', data);
     });
   });
 
   httpServer.listen(port, host, () => {
     const a = httpServer.address();
-    console.log(JSON.stringify({ url: `http://${host}:${a.port}`, pid: process.pid }));
+    const scheme = tlsCert ? 'https' : 'http';
+    console.log(JSON.stringify({ url: `${scheme}://${host}:${a.port}`, pid: process.pid }));
   });
 
   function stop() {
