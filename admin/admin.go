@@ -32,7 +32,11 @@
 // per event, room change and socket, each handed to one goroutine of this
 // package that emits to the admin namespace, so the event loops never wait
 // for the UI (past 4,096 pending notices the excess is dropped and
-// counted: Instrumentation.Dropped).
+// counted: Instrumentation.Dropped). "all_sockets" is a FetchSockets of
+// every namespace made from that goroutine, so it reads each socket's
+// Data there, as any FetchSockets caller does.
+//
+// Instrument a server once; Close stops the reports and the observers.
 package admin
 
 import (

@@ -2,6 +2,8 @@ package admin_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sioloop/sioloop/admin"
@@ -185,6 +188,77 @@ func TestLogin(t *testing.T) {
 	}
 	if _, _, ce := dialAdmin(t, url, map[string]string{"sessionId": "0123456789abcdef"}); ce == nil {
 		t.Error("an unknown session id logged in")
+	}
+}
+
+// TestReadOnlyIgnoresActions: a read-only UI's actions change nothing.
+// A "sync" handler the test adds answers after the socket's earlier
+// events were handled (one socket's events run in order).
+func TestReadOnlyIgnoresActions(t *testing.T) {
+	srv, url := serve(t)
+	a, err := admin.Instrument(srv, admin.Options{NoAuth: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.Namespace().OnConnection(func(s *sio.Socket) { s.On("sync", func(e *sio.Event) { _ = e.Ack() }) })
+	app := dialApp(t, url, nil)
+	id := app.ID()
+	adm, _, ce := dialAdmin(t, url, nil)
+	if ce != nil {
+		t.Fatal(ce)
+	}
+	_ = adm.Emit("join", "/", "vip", id)
+	_ = adm.Emit("_disconnect", "/", true, id)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := adm.EmitWithAck(ctx, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	s := srv.Of("/").Socket(id)
+	if s == nil || !s.Connected() {
+		t.Fatal("a read-only UI disconnected a socket")
+	}
+	if s.InRoom("vip") {
+		t.Error("a read-only UI made a socket join a room")
+	}
+}
+
+// TestSessionAcrossNodes: with a RedisStore, the session id given at a
+// login on one node logs the UI in on another (a reload behind a load
+// balancer).
+func TestSessionAcrossNodes(t *testing.T) {
+	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+	if err := rdb.Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("Redis at %s: %v (make test starts one)", redisAddr, err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "sioloop-admin-test-" + hex.EncodeToString(b[:])
+	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	var urls []string
+	for range 2 {
+		srv, url := serve(t)
+		a, err := admin.Instrument(srv, admin.Options{
+			Auth:  &admin.BasicAuth{Username: "admin", PasswordHash: string(hash)},
+			Store: &admin.RedisStore{Client: rdb, Prefix: prefix},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(a.Close)
+		urls = append(urls, url)
+	}
+	_, r, ce := dialAdmin(t, urls[0], map[string]string{"username": "admin", "password": "s3cret"})
+	if ce != nil {
+		t.Fatal(ce)
+	}
+	var sid string
+	_ = json.Unmarshal(r.wait(t, "session", nil)[0], &sid)
+	t.Cleanup(func() { rdb.Del(context.Background(), prefix+"#"+sid) })
+	if _, _, ce := dialAdmin(t, urls[1], map[string]string{"sessionId": sid}); ce != nil {
+		t.Fatalf("the other node refused the session id: %v", ce)
 	}
 }
 

@@ -67,12 +67,15 @@ type socketUpdate struct {
 	Transport string `json:"transport"`
 }
 
+// SocketConnected describes the socket at once, on its own goroutine and
+// before the connection handlers run (as Node's admin does): its data as
+// the middlewares left it, its own room.
 func (o *devObserver) SocketConnected(s *sio.Socket) {
-	ts := now()
+	ts, ser := now(), serialize(s)
 	o.a.notify(func() {
 		sess := s.Session()
 		o.bySession[sess] = append(o.bySession[sess], s)
-		o.a.broadcast("socket_connected", serialize(s), ts)
+		o.a.broadcast("socket_connected", ser, ts)
 	})
 }
 

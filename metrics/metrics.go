@@ -33,8 +33,13 @@
 //	                                           with a code of its own)
 //	sioloop_flood_refusals_total               events refused by Options.EventRate
 //	sioloop_panics_total                       panics of application code recovered
-//	sioloop_adapter_dropped_total{namespace}   broadcasts a cluster adapter could not publish
-//	                                           (adapters with a Dropped() int64 method)
+//	sioloop_adapter_dropped_total{namespace}   messages a cluster adapter could not publish (queue
+//	                                           full, or Redis failing: adapter/redis's Dropped;
+//	                                           any adapter with a Dropped() int64 method)
+//	sioloop_adapter_request_timeouts_total{namespace}
+//	                                           cluster requests (fetchSockets, serverSideEmit with
+//	                                           acks, ...) that timed out waiting for other nodes
+//	                                           (a RequestTimeouts() int64 method)
 package metrics
 
 import (
@@ -66,7 +71,7 @@ type Collector struct {
 	mu          sync.Mutex
 	reasons     map[string]*atomic.Int64 // disconnections by reason (a few fixed strings)
 
-	sockets, clients, conns, disconns, refused, packets, bytes, bcasts, deliveries, volatiles, floods, panics, dropped *prometheus.Desc
+	sockets, clients, conns, disconns, refused, packets, bytes, bcasts, deliveries, volatiles, floods, panics, dropped, timeouts *prometheus.Desc
 }
 
 // New attaches a collector to srv (o may be nil).
@@ -96,7 +101,8 @@ func New(srv *sio.Server, o *Options) *Collector {
 		volatiles:  d("volatile_dropped_total", "Volatile packets dropped for sockets not ready to take them."),
 		floods:     d("flood_refusals_total", "Events refused by the per-connection event rate."),
 		panics:     d("panics_total", "Panics of application code recovered by the server."),
-		dropped:    d("adapter_dropped_total", "Broadcasts the cluster adapter could not publish, per namespace.", "namespace"),
+		dropped:    d("adapter_dropped_total", "Messages the cluster adapter could not publish, per namespace.", "namespace"),
+		timeouts:   d("adapter_request_timeouts_total", "Cluster requests that timed out waiting for other nodes, per namespace.", "namespace"),
 	}
 	c.detach = srv.Observe(observer{c}, false)
 	return c
@@ -107,7 +113,7 @@ func (c *Collector) Close() { c.detach() }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.refused, c.packets, c.bytes, c.bcasts, c.deliveries, c.volatiles, c.floods, c.panics, c.dropped} {
+	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.refused, c.packets, c.bytes, c.bcasts, c.deliveries, c.volatiles, c.floods, c.panics, c.dropped, c.timeouts} {
 		ch <- d
 	}
 }
@@ -128,6 +134,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.sockets, float64(n.Len()), n.Name())
 		if a, ok := n.Adapter().(interface{ Dropped() int64 }); ok {
 			counter(c.dropped, float64(a.Dropped()), n.Name())
+		}
+		if a, ok := n.Adapter().(interface{ RequestTimeouts() int64 }); ok {
+			counter(c.timeouts, float64(a.RequestTimeouts()), n.Name())
 		}
 	}
 	total := int64(c.srv.Engine().Count())

@@ -9,7 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/sioloop/sioloop/adapter/redis"
 	"github.com/sioloop/sioloop/client"
 	"github.com/sioloop/sioloop/metrics"
 	"github.com/sioloop/sioloop/sio"
@@ -133,6 +135,34 @@ func TestCollector(t *testing.T) {
 	} {
 		if v := value(fams, c.name, c.labels); v < c.min || v > c.max {
 			t.Errorf("%s{%s} = %v, want %v..%v", c.name, c.labels, v, c.min, c.max)
+		}
+	}
+}
+
+// TestAdapterMetrics: with the Redis adapter, each namespace reports the
+// messages the adapter dropped and the requests that timed out.
+func TestAdapterMetrics(t *testing.T) {
+	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+	if err := rdb.Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("Redis at 127.0.0.1:6379: %v (make test starts one)", err)
+	}
+	defer rdb.Close()
+	srv := sio.NewServer(&sio.Options{Adapter: redis.New(rdb, &redis.Options{Key: "sioloop-metrics-test"})})
+	defer srv.Close()
+	srv.Of("/chat")
+	m := metrics.New(srv, nil)
+	defer m.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"sioloop_adapter_dropped_total", "sioloop_adapter_request_timeouts_total"} {
+		for _, nsp := range []string{"/", "/chat"} {
+			if v := value(fams, name, "namespace="+nsp); v != 0 {
+				t.Errorf("%s{namespace=%s} = %v, want 0 (present)", name, nsp, v)
+			}
 		}
 	}
 }
