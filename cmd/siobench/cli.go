@@ -61,7 +61,7 @@ scenarios:
   broadcast  connection 0 emits "bcast" (the server sends it to all); every connection counts copies
   rooms      --rooms R rooms of --room-size K members join with "join", room senders emit "toroom"
   churn      echo --churn-ops round trips, disconnect, reconnect, over and over
-  custom     an event mix from --scenario FILE (JSON; see internal/loadgen.ScenarioFile)
+  custom     an event mix from --scenario FILE (JSON; docs/scenario-file.md)
 
 --rate 0 (default) is a closed loop (--inflight ops per connection or sender);
 a rate paces ops on a fixed schedule and measures latency from each op's
