@@ -1111,3 +1111,31 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("ops %+v", o)
 	}
 }
+
+// Scenario files: the examples of docs/ run (flags override their
+// defaults), a fire-and-forget mix takes its rate from --rate, and a bad
+// file is refused naming its line.
+func TestScenarioFiles(t *testing.T) {
+	dir := t.TempDir()
+	ff := filepath.Join(dir, "ff.json")
+	os.WriteFile(ff, []byte(`{"events":[{"name":"echo","payload":10},{"name":"echoack","ack":true}]}`), 0o600)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{\n \"events\": [\n  {\"name\": \"echo\", \"ack\": true, \"reply\": \"echo\"}\n ]\n}\n"), 0o600)
+	for _, args := range [][]string{
+		{"custom", "--scenario", "../../docs/scenarios/chat.json", "-c", "10", "--rate", "300"},
+		{"custom", "--scenario", ff, "-c", "5", "--rate", "200"},
+	} {
+		r, _ := runJSON(t, append(args, short...)...)
+		if r.Ops.Completed == 0 || len(r.Problems) != 0 {
+			t.Errorf("%v: ops %+v problems %q", args, r.Ops, r.Problems)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := cli([]string{"custom", "--scenario", ff, "-c", "5"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "needs a rate") {
+		t.Errorf("fire-and-forget without a rate: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := cli([]string{"custom", "--scenario", bad}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "bad.json:3: event 1 (\"echo\"): ack and reply both set") {
+		t.Errorf("bad file: exit %d: %s", code, errb.String())
+	}
+}
