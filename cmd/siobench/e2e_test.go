@@ -1139,3 +1139,22 @@ func TestScenarioFiles(t *testing.T) {
 		t.Errorf("bad file: exit %d: %s", code, errb.String())
 	}
 }
+
+// Binary attachments: a custom mix of BINARY_EVENTs, relayed back by the
+// bench app (binary event, binary ack), on both transports, against ours
+// and the Node.js peer.
+func TestBinary(t *testing.T) {
+	url, _ := startNode(t)
+	for _, target := range []string{"", url} {
+		for _, tr := range []string{"websocket", "polling", "polling+upgrade"} {
+			args := []string{"custom", "--scenario", "../../docs/scenarios/binary.json", "-c", "6", "--transport", tr}
+			if target != "" {
+				args = append(args, "--url", target)
+			}
+			r, _ := runJSON(t, append(args, short...)...)
+			if r.Ops.Completed == 0 || r.Latency["reply:echo"] == nil || r.Latency["ack:echoack"] == nil || len(r.Problems) != 0 {
+				t.Errorf("%s %s: ops %+v latencies %v problems %q", target, tr, r.Ops, slices.Collect(maps.Keys(r.Latency)), r.Problems)
+			}
+		}
+	}
+}

@@ -58,15 +58,24 @@ func newCustomWL(r *run) (*customWL, error) {
 			ce.hist = "reply:" + e.Name
 		}
 		pay := payloadString(e.Payload)
-		ce.t = eventTmpl(r.tgt.nsp, e.Ack, r.key, func(tb *tmplBuilder) {
+		body := func(tb *tmplBuilder) {
 			tb.lit(`["` + e.Name + `",{` + fields + `"t":`)
 			tb.num(stampDigits)
 			tb.lit(`,"c":`)
 			tb.num(connDigits)
 			tb.lit(`,"p":"`)
 			tb.litBytes(pay)
-			tb.lit(`"}]`)
-		})
+			tb.lit(`"`)
+			if e.Binary > 0 {
+				tb.lit(`,"b":{"_placeholder":true,"num":0}`)
+			}
+			tb.lit(`}]`)
+		}
+		if e.Binary > 0 {
+			ce.t = binaryEventTmpl(r.tgt.nsp, e.Ack, r.key, payloadString(e.Binary), body)
+		} else {
+			ce.t = eventTmpl(r.tgt.nsp, e.Ack, r.key, body)
+		}
 		w.evs = append(w.evs, ce)
 		_ = i
 	}

@@ -168,7 +168,12 @@ func (l *loop) message(s *session, b []byte) {
 		return
 	}
 	switch p.Type {
-	case parser.PacketEvent:
+	case parser.PacketEvent, parser.PacketBinaryEvent:
+		// A binary event counts when its packet arrives (its JSON carries
+		// the stamps); the attachments that follow are skipped.
+		if p.Type == parser.PacketBinaryEvent {
+			s.skip = uint8(min(p.Attachments, 255))
+		}
 		name, err := parser.EventName(p.Data)
 		if err != nil {
 			l.errorf("protocol: event without a name")
@@ -177,7 +182,10 @@ func (l *loop) message(s *session, b []byte) {
 		if s.state == ssReady || s.state == ssJoining {
 			l.r.wl.event(l, s, name, p.Data)
 		}
-	case parser.PacketAck:
+	case parser.PacketAck, parser.PacketBinaryAck:
+		if p.Type == parser.PacketBinaryAck {
+			s.skip = uint8(min(p.Attachments, 255))
+		}
 		if s.state == ssReady || s.state == ssJoining {
 			l.r.wl.ack(l, s, p.ID, p.Data)
 		}
@@ -193,9 +201,6 @@ func (l *loop) message(s *session, b []byte) {
 		l.fail(s, "namespace: connect_error ("+msg+")")
 	case parser.PacketDisconnect:
 		l.fail(s, "conn: disconnected by server")
-	case parser.PacketBinaryEvent, parser.PacketBinaryAck:
-		s.skip = uint8(min(p.Attachments, 255))
-		l.errorf("protocol: binary event (ignored)")
 	}
 }
 

@@ -546,3 +546,27 @@ func FuzzParseScenario(f *testing.F) {
 		}
 	})
 }
+
+// A binary event template: the BINARY_EVENT packet, then its attachment as
+// a masked binary frame (WebSocket) or "b"+base64 after a separator
+// (polling).
+func TestBinaryTemplate(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	tp := binaryEventTmpl("/", true, key, []byte{0, 1, 2, 255}, func(tb *tmplBuilder) {
+		tb.lit(`["x",{"b":{"_placeholder":true,"num":0}}]`)
+	})
+	pkt := tp.appendPkt(nil, ackBase+7)
+	if want := "451-1000000007[\"x\",{\"b\":{\"_placeholder\":true,\"num\":0}}]\x1ebAAEC/w=="; string(pkt) != want {
+		t.Errorf("polling\n got %q\nwant %q", pkt, want)
+	}
+	frames := tp.appendWS(nil, ackBase+7)
+	var d wsframe.Decoder
+	m, n, err := d.Next(frames)
+	if err != nil || m.Op != ws.OpText || !strings.HasPrefix(string(m.Payload), "451-1000000007[") {
+		t.Fatalf("first frame: %v %v %q", err, m.Op, m.Payload)
+	}
+	m, _, err = d.Next(frames[n:])
+	if err != nil || m.Op != ws.OpBinary || !bytes.Equal(m.Payload, []byte{0, 1, 2, 255}) {
+		t.Fatalf("attachment frame: %v %v %v", err, m.Op, m.Payload)
+	}
+}

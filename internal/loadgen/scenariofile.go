@@ -54,6 +54,9 @@ type EventSpec struct {
 	Fields  map[string]any `json:"fields,omitempty"`
 	Ack     bool           `json:"ack,omitempty"`
 	Reply   string         `json:"reply,omitempty"`
+	// Binary > 0 sends the event as a BINARY_EVENT whose object carries a
+	// binary attachment of that many bytes as member "b".
+	Binary int `json:"binary,omitempty"`
 }
 
 // Duration is a time.Duration written as a string ("10s") in JSON.
@@ -253,14 +256,16 @@ func (f *ScenarioFile) check(rate float64) *checkError {
 			return bad("negative weight")
 		case e.Payload < 0 || e.Payload > 16<<20:
 			return bad("payload out of range (0 to 16 MiB)")
+		case e.Binary < 0 || e.Binary > 16<<20:
+			return bad("binary out of range (0 to 16 MiB)")
 		case e.Ack && e.Reply != "":
 			return bad("ack and reply both set")
 		case !e.Ack && e.Reply == "" && rate <= 0:
 			return bad("fire-and-forget (no ack, no reply): the run needs a rate")
 		}
 		for k := range e.Fields {
-			if k == "t" || k == "c" || k == "p" || strings.ContainsAny(k, "\"\\") {
-				return bad("field %q is reserved (t, c, p) or invalid", k)
+			if k == "t" || k == "c" || k == "p" || k == "b" || strings.ContainsAny(k, "\"\\") {
+				return bad("field %q is reserved (t, c, p, b) or invalid", k)
 			}
 		}
 	}
