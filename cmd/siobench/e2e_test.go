@@ -1158,3 +1158,51 @@ func TestBinary(t *testing.T) {
 		}
 	}
 }
+
+// Engine.IO 3 targets (--eio 3): the Node.js peer with allowEIO3 joins the
+// main namespace by itself and expects the client's pings (a short ping
+// interval makes the run span several); ours with AllowEIO3 on a custom
+// namespace.
+func TestEIO3(t *testing.T) {
+	url, _ := startNode(t, "--allow-eio3")
+	for _, c := range scenarioCases {
+		switch c.name {
+		case "echo", "ack", "broadcast", "rooms", "churn", "custom", "connect-storm":
+		default:
+			continue
+		}
+		t.Run("node-"+c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", url, "--eio", "3")...)
+			checkSane(t, c, r)
+		})
+	}
+	t.Run("node-binary", func(t *testing.T) {
+		r, _ := runJSON(t, append([]string{"custom", "--scenario", "../../docs/scenarios/binary.json", "-c", "4", "--url", url, "--eio", "3"}, short...)...)
+		if r.Ops.Completed == 0 || len(r.Problems) != 0 {
+			t.Errorf("ops %+v problems %q", r.Ops, r.Problems)
+		}
+	})
+	// ours: pings every 200ms with a 300ms timeout; idle connections held
+	// 1.5s stay up only if the client pings
+	s := sio.NewServer(&sio.Options{EIO: eio.Options{AllowEIO3: true, PingInterval: 200 * time.Millisecond, PingTimeout: 300 * time.Millisecond}})
+	s.Of("/bench").OnConnection(func(so *sio.Socket) { benchapp.Attach(s, so) })
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ls.Serve()
+	<-ls.Ready()
+	t.Cleanup(func() { s.Close() })
+	ours := "http://" + ls.Addr().String() + "/bench"
+	r, _ := runJSON(t, "connect", "-c", "5", "--mode", "hold", "--url", ours, "--eio", "3", "--quiet", "--json", "--duration", "1500ms")
+	checkSane(t, scenarioCase{name: "eio3-hold"}, r)
+	r, _ = runJSON(t, append([]string{"echo", "-c", "5", "--url", ours, "--eio", "3"}, short...)...)
+	checkSane(t, scenarioCase{name: "eio3-echo"}, r)
+	var out, errb bytes.Buffer
+	for _, args := range [][]string{{"--transport", "polling"}, {"--auth", "{}"}, {"--eio", "2"}} {
+		if code := cli(append([]string{"echo", "--eio", "3", "--url", url}, args...), &out, &errb); code != exitUsage {
+			t.Errorf("--eio 3 %v: exit %d", args, code)
+		}
+	}
+}

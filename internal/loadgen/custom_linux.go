@@ -72,7 +72,11 @@ func newCustomWL(r *run) (*customWL, error) {
 			tb.lit(`}]`)
 		}
 		if e.Binary > 0 {
-			ce.t = binaryEventTmpl(r.tgt.nsp, e.Ack, r.key, payloadString(e.Binary), body)
+			att := payloadString(e.Binary)
+			if r.cfg.EIO == 3 {
+				att = append([]byte{4}, att...) // Engine.IO 3: a binary message starts with its type
+			}
+			ce.t = binaryEventTmpl(r.tgt.nsp, e.Ack, r.key, att, body)
 		} else {
 			ce.t = eventTmpl(r.tgt.nsp, e.Ack, r.key, body)
 		}

@@ -144,6 +144,7 @@ func (l *loop) open(s *session, data []byte) {
 	pi, pt := jsonInt(data, `"pingInterval":`), jsonInt(data, `"pingTimeout":`)
 	if pi > 0 && pt > 0 {
 		l.silent = (pi+pt)*1e6 + 2e9
+		l.pingGap = pi * 1e6
 	}
 	if s.poll != nil {
 		sid, ok := jsonString(data, `"sid":"`)
@@ -154,6 +155,9 @@ func (l *loop) open(s *session, data []byte) {
 		s.poll.opened(l, s, sid)
 	}
 	s.state = ssConnect
+	if l.r.cfg.EIO == 3 && l.r.tgt.nsp == "/" {
+		return // Socket.IO 2: the server joins the main namespace by itself
+	}
 	s.sendRaw(l, l.r.connectTmpl(s))
 }
 

@@ -102,6 +102,8 @@ type loop struct {
 	nextSweep int64
 	nextPub   int64
 	silent    int64 // a ready connection with no input for this long failed (ns; 0 = off)
+	pingGap   int64 // Engine.IO 3: the client pings every ready connection this often (ns)
+	nextPing  int64
 	rng       uint64
 	tls       *tlsLoop // TLS targets only
 	wakeFd    int      // eventfd of finished TLS handshakes, -1 without TLS
