@@ -55,8 +55,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// short flags keep every run brief; the machine is shared.
-var short = []string{"--quiet", "--json", "--warmup", "100ms", "--duration", "400ms", "--drain", "2s"}
+// short flags keep every run brief; the machine is shared. The drain and
+// the op timeout are generous bounds, not durations: a run whose replies
+// and deliveries are all in ends its drain at once, and a loaded machine
+// (the race detector, other jobs) must not turn a slow reply into a
+// failed run.
+var short = []string{"--quiet", "--json", "--warmup", "100ms", "--duration", "400ms", "--drain", "10s", "--op-timeout", "10s"}
 
 // runJSON runs siobench with args and decodes its JSON result.
 func runJSON(t *testing.T, args ...string) (*loadgen.Result, string) {
