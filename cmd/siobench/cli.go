@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -84,7 +85,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("siobench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &o.cfg
-	fs.Var((*urlList)(&c.URL), "url", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process); repeat it or give a comma-separated list for the nodes of a cluster")
+	fs.Var((*urlList)(&c.URL), "url", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process); repeat it, give a comma-separated list or @FILE (one per line) for the nodes of a cluster")
 	fs.StringVar(&c.Path, "path", "/socket.io/", "Engine.IO endpoint `path`")
 	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "https:// and wss:// targets: do not verify the server's certificate (self-signed test servers)")
@@ -325,13 +326,27 @@ func (o *options) finish(set map[string]bool) error {
 	return chk.Validate()
 }
 
-// urlList is the --url flag: every use adds URLs (comma-separated) to the
-// list, kept in loadgen.Config.URL's comma-separated form.
+// urlList is the --url flag: every use adds URLs (comma-separated, or
+// @FILE: one per line, # comments) to the list, kept in
+// loadgen.Config.URL's comma-separated form.
 type urlList string
 
 func (u *urlList) String() string { return string(*u) }
 
 func (u *urlList) Set(v string) error {
+	if name, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		var urls []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if line, _, _ = strings.Cut(line, "#"); strings.TrimSpace(line) != "" {
+				urls = append(urls, strings.TrimSpace(line))
+			}
+		}
+		v = strings.Join(urls, ",")
+	}
 	if len(loadgen.SplitURLs(v)) == 0 {
 		return errors.New("empty URL")
 	}

@@ -785,6 +785,13 @@ func TestClusterSpread(t *testing.T) {
 	if na.Load() != 5 || nb.Load() != 5 || !slices.Equal(r.Conns.PerNode, []int64{5, 5}) || r.Params.Nodes != 2 {
 		t.Errorf("servers saw %d and %d connections; per node %v, nodes %d", na.Load(), nb.Load(), r.Conns.PerNode, r.Params.Nodes)
 	}
+	// a list file: one URL per line, comments; three nodes (one twice)
+	list := filepath.Join(t.TempDir(), "nodes.txt")
+	os.WriteFile(list, []byte("# the cluster\n"+a+"\n\n"+b+"  # second\n"+a+"\n"), 0o600)
+	r, _ = runJSON(t, append([]string{"echo", "-c", "9", "--url", "@" + list}, short...)...)
+	if !slices.Equal(r.Conns.PerNode, []int64{3, 3, 3}) {
+		t.Errorf("list file: per node %v", r.Conns.PerNode)
+	}
 	// Without an adapter the nodes do not share broadcasts: the run says
 	// so. Rooms: member j of each room on node j mod 2 (the sender, member
 	// 0, on the first), also over two processes.
