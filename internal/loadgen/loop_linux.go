@@ -210,7 +210,7 @@ func (l *loop) event(ev *unix.EpollEvent) {
 	if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		l.readable(k, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 	}
-	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && (len(k.out) > 0 || l.tls != nil && l.tlsOf(k) != nil) {
+	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && (len(k.out) > 0 || l.tls != nil && l.tlsPending(k)) {
 		l.queue(k)
 	}
 }
