@@ -70,12 +70,14 @@ intended send time. Figures exclude --warmup; --drain bounds the wait for
 late replies and deliveries.
 
 https:// and wss:// targets use TLS (--insecure: no certificate check).
-Several --url (repeated or comma-separated) are the nodes of a cluster:
+Several --url (repeated, comma-separated or @FILE) are the nodes of a cluster:
 connections spread round robin; broadcast and rooms senders and receivers
 sit on different nodes and delivery latency is reported cross-node apart.
 
 exit status: 0 for a clean run; 1 when anything failed (connections,
 replies, deliveries, errors: one line on stderr says what), 2 for bad usage.
+
+'siobench SCENARIO -h' also says the defaults that scenario uses.
 
 flags:
 `
