@@ -239,7 +239,12 @@ func runOne(ctx context.Context, c *config, s server, w workload, round, port in
 	}
 	rm.fill(res, w)
 	if rm.Err == "" && cerr != nil {
+		// exit 1 with a result: the server failed part of the run (the
+		// figures stay; the note says what failed)
 		rm.Err = "siobench: " + cerr.Error()
+		if len(res.Problems) > 0 {
+			rm.Err = "siobench: " + strings.Join(res.Problems, "; ")
+		}
 	}
 	return rm
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,7 +62,7 @@ scenarios:
   broadcast  connection 0 emits "bcast" (the server sends it to all); every connection counts copies
   rooms      --rooms R rooms of --room-size K members join with "join", room senders emit "toroom"
   churn      echo --churn-ops round trips, disconnect, reconnect, over and over
-  custom     an event mix from --scenario FILE (JSON; see internal/loadgen.ScenarioFile)
+  custom     an event mix from --scenario FILE (JSON; docs/scenario-file.md)
 
 --rate 0 (default) is a closed loop (--inflight ops per connection or sender);
 a rate paces ops on a fixed schedule and measures latency from each op's
@@ -69,12 +70,14 @@ intended send time. Figures exclude --warmup; --drain bounds the wait for
 late replies and deliveries.
 
 https:// and wss:// targets use TLS (--insecure: no certificate check).
-Several --url (repeated or comma-separated) are the nodes of a cluster:
+Several --url (repeated, comma-separated or @FILE) are the nodes of a cluster:
 connections spread round robin; broadcast and rooms senders and receivers
 sit on different nodes and delivery latency is reported cross-node apart.
 
 exit status: 0 for a clean run; 1 when anything failed (connections,
 replies, deliveries, errors: one line on stderr says what), 2 for bad usage.
+
+'siobench SCENARIO -h' also says the defaults that scenario uses.
 
 flags:
 `
@@ -84,11 +87,12 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("siobench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &o.cfg
-	fs.Var((*urlList)(&c.URL), "url", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process); repeat it or give a comma-separated list for the nodes of a cluster")
+	fs.Var((*urlList)(&c.URL), "url", "target `URL` http://host:port[/namespace] (default: start the bundled server in-process); repeat it, give a comma-separated list or @FILE (one per line) for the nodes of a cluster")
 	fs.StringVar(&c.Path, "path", "/socket.io/", "Engine.IO endpoint `path`")
 	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "https:// and wss:// targets: do not verify the server's certificate (self-signed test servers)")
 	fs.StringVar(&c.Auth, "auth", "", "CONNECT payload, a JSON `object` (socket.io-client's auth); {{i}} becomes each connection's index: '{\"token\":\"user-{{i}}\"}'")
+	fs.IntVar(&c.EIO, "eio", 4, "Engine.IO protocol: 4 (Socket.IO v3, v4) or 3 (socket.io 2.x servers, v4 with allowEIO3; websocket only)")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket, polling or polling+upgrade")
 	fs.IntVar(&c.Conns, "c", 0, "connections (shorthand for --conns)")
 	fs.IntVar(&c.Conns, "conns", 0, "connections (default 50; broadcast and connect 1000; rooms --rooms × --room-size)")
@@ -324,13 +328,27 @@ func (o *options) finish(set map[string]bool) error {
 	return chk.Validate()
 }
 
-// urlList is the --url flag: every use adds URLs (comma-separated) to the
-// list, kept in loadgen.Config.URL's comma-separated form.
+// urlList is the --url flag: every use adds URLs (comma-separated, or
+// @FILE: one per line, # comments) to the list, kept in
+// loadgen.Config.URL's comma-separated form.
 type urlList string
 
 func (u *urlList) String() string { return string(*u) }
 
 func (u *urlList) Set(v string) error {
+	if name, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		var urls []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if line, _, _ = strings.Cut(line, "#"); strings.TrimSpace(line) != "" {
+				urls = append(urls, strings.TrimSpace(line))
+			}
+		}
+		v = strings.Join(urls, ",")
+	}
 	if len(loadgen.SplitURLs(v)) == 0 {
 		return errors.New("empty URL")
 	}

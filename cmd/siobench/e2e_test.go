@@ -55,8 +55,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// short flags keep every run brief; the machine is shared.
-var short = []string{"--quiet", "--json", "--warmup", "100ms", "--duration", "400ms", "--drain", "2s"}
+// short flags keep every run brief; the machine is shared. The drain and
+// the op timeout are generous bounds, not durations: a run whose replies
+// and deliveries are all in ends its drain at once, and a loaded machine
+// (the race detector, other jobs) must not turn a slow reply into a
+// failed run.
+var short = []string{"--quiet", "--json", "--warmup", "100ms", "--duration", "400ms", "--drain", "10s", "--op-timeout", "10s"}
 
 // runJSON runs siobench with args and decodes its JSON result.
 func runJSON(t *testing.T, args ...string) (*loadgen.Result, string) {
@@ -781,6 +785,13 @@ func TestClusterSpread(t *testing.T) {
 	if na.Load() != 5 || nb.Load() != 5 || !slices.Equal(r.Conns.PerNode, []int64{5, 5}) || r.Params.Nodes != 2 {
 		t.Errorf("servers saw %d and %d connections; per node %v, nodes %d", na.Load(), nb.Load(), r.Conns.PerNode, r.Params.Nodes)
 	}
+	// a list file: one URL per line, comments; three nodes (one twice)
+	list := filepath.Join(t.TempDir(), "nodes.txt")
+	os.WriteFile(list, []byte("# the cluster\n"+a+"\n\n"+b+"  # second\n"+a+"\n"), 0o600)
+	r, _ = runJSON(t, append([]string{"echo", "-c", "9", "--url", "@" + list}, short...)...)
+	if !slices.Equal(r.Conns.PerNode, []int64{3, 3, 3}) {
+		t.Errorf("list file: per node %v", r.Conns.PerNode)
+	}
 	// Without an adapter the nodes do not share broadcasts: the run says
 	// so. Rooms: member j of each room on node j mod 2 (the sender, member
 	// 0, on the first), also over two processes.
@@ -1109,5 +1120,100 @@ func TestInterrupted(t *testing.T) {
 	}
 	if o := r.Ops; o.Completed == 0 || o.Timeouts != 0 || o.Sent != o.Completed {
 		t.Errorf("ops %+v", o)
+	}
+}
+
+// Scenario files: the examples of docs/ run (flags override their
+// defaults), a fire-and-forget mix takes its rate from --rate, and a bad
+// file is refused naming its line.
+func TestScenarioFiles(t *testing.T) {
+	dir := t.TempDir()
+	ff := filepath.Join(dir, "ff.json")
+	os.WriteFile(ff, []byte(`{"events":[{"name":"echo","payload":10},{"name":"echoack","ack":true}]}`), 0o600)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{\n \"events\": [\n  {\"name\": \"echo\", \"ack\": true, \"reply\": \"echo\"}\n ]\n}\n"), 0o600)
+	for _, args := range [][]string{
+		{"custom", "--scenario", "../../docs/scenarios/chat.json", "-c", "10", "--rate", "300"},
+		{"custom", "--scenario", ff, "-c", "5", "--rate", "200"},
+	} {
+		r, _ := runJSON(t, append(args, short...)...)
+		if r.Ops.Completed == 0 || len(r.Problems) != 0 {
+			t.Errorf("%v: ops %+v problems %q", args, r.Ops, r.Problems)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := cli([]string{"custom", "--scenario", ff, "-c", "5"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "needs a rate") {
+		t.Errorf("fire-and-forget without a rate: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := cli([]string{"custom", "--scenario", bad}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "bad.json:3: event 1 (\"echo\"): ack and reply both set") {
+		t.Errorf("bad file: exit %d: %s", code, errb.String())
+	}
+}
+
+// Binary attachments: a custom mix of BINARY_EVENTs, relayed back by the
+// bench app (binary event, binary ack), on both transports, against ours
+// and the Node.js peer.
+func TestBinary(t *testing.T) {
+	url, _ := startNode(t)
+	for _, target := range []string{"", url} {
+		for _, tr := range []string{"websocket", "polling", "polling+upgrade"} {
+			args := []string{"custom", "--scenario", "../../docs/scenarios/binary.json", "-c", "6", "--transport", tr}
+			if target != "" {
+				args = append(args, "--url", target)
+			}
+			r, _ := runJSON(t, append(args, short...)...)
+			if r.Ops.Completed == 0 || r.Latency["reply:echo"] == nil || r.Latency["ack:echoack"] == nil || len(r.Problems) != 0 {
+				t.Errorf("%s %s: ops %+v latencies %v problems %q", target, tr, r.Ops, slices.Collect(maps.Keys(r.Latency)), r.Problems)
+			}
+		}
+	}
+}
+
+// Engine.IO 3 targets (--eio 3): the Node.js peer with allowEIO3 joins the
+// main namespace by itself and expects the client's pings (a short ping
+// interval makes the run span several); ours with AllowEIO3 on a custom
+// namespace.
+func TestEIO3(t *testing.T) {
+	url, _ := startNode(t, "--allow-eio3")
+	for _, c := range scenarioCases {
+		switch c.name {
+		case "echo", "ack", "broadcast", "rooms", "churn", "custom", "connect-storm":
+		default:
+			continue
+		}
+		t.Run("node-"+c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), short...)
+			r, _ := runJSON(t, append(args, "--url", url, "--eio", "3")...)
+			checkSane(t, c, r)
+		})
+	}
+	t.Run("node-binary", func(t *testing.T) {
+		r, _ := runJSON(t, append([]string{"custom", "--scenario", "../../docs/scenarios/binary.json", "-c", "4", "--url", url, "--eio", "3"}, short...)...)
+		if r.Ops.Completed == 0 || len(r.Problems) != 0 {
+			t.Errorf("ops %+v problems %q", r.Ops, r.Problems)
+		}
+	})
+	// ours: pings every 200ms with a 300ms timeout; idle connections held
+	// 1.5s stay up only if the client pings
+	s := sio.NewServer(&sio.Options{EIO: eio.Options{AllowEIO3: true, PingInterval: 200 * time.Millisecond, PingTimeout: 300 * time.Millisecond}})
+	s.Of("/bench").OnConnection(func(so *sio.Socket) { benchapp.Attach(s, so) })
+	ls, err := loop.New(loop.Config{Addr: "127.0.0.1:0", Loops: 1, Routes: []loop.Route{{Prefix: s.Path(), Server: s.Engine()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ls.Serve()
+	<-ls.Ready()
+	t.Cleanup(func() { s.Close() })
+	ours := "http://" + ls.Addr().String() + "/bench"
+	r, _ := runJSON(t, "connect", "-c", "5", "--mode", "hold", "--url", ours, "--eio", "3", "--quiet", "--json", "--duration", "1500ms")
+	checkSane(t, scenarioCase{name: "eio3-hold"}, r)
+	r, _ = runJSON(t, append([]string{"echo", "-c", "5", "--url", ours, "--eio", "3"}, short...)...)
+	checkSane(t, scenarioCase{name: "eio3-echo"}, r)
+	var out, errb bytes.Buffer
+	for _, args := range [][]string{{"--transport", "polling"}, {"--auth", "{}"}, {"--eio", "2"}} {
+		if code := cli(append([]string{"echo", "--eio", "3", "--url", url}, args...), &out, &errb); code != exitUsage {
+			t.Errorf("--eio 3 %v: exit %d", args, code)
+		}
 	}
 }

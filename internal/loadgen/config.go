@@ -61,6 +61,11 @@ type Config struct {
 	// wss:// targets with self-signed certificates).
 	Insecure  bool
 	Transport string // websocket (default), polling, polling+upgrade
+	// EIO is the Engine.IO protocol: 4 (default; Socket.IO v3, v4 servers)
+	// or 3 (socket.io 2.x servers, and v4 servers with allowEIO3): the
+	// client pings, and the main namespace is joined by the server without
+	// a CONNECT. WebSocket only.
+	EIO int
 
 	Conns           int     // connections of this process
 	DialConcurrency int     // handshakes in progress at once (default 200)
@@ -130,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Transport == "" {
 		c.Transport = TransportWebSocket
+	}
+	if c.EIO == 0 {
+		c.EIO = 4
 	}
 	if c.Scenario == ScenarioRooms {
 		if c.Rooms <= 0 {
@@ -250,6 +258,14 @@ func (c Config) Validate() error {
 	}
 	if c.Rate < 0 {
 		return configErr("negative --rate")
+	}
+	switch {
+	case c.EIO != 3 && c.EIO != 4:
+		return configErr("--eio %d: want 4 (Socket.IO v3, v4) or 3 (socket.io 2.x)", c.EIO)
+	case c.EIO == 3 && c.Transport != TransportWebSocket:
+		return configErr("--eio 3: --transport websocket only (Engine.IO 3's polling payloads are not spoken)")
+	case c.EIO == 3 && c.Auth != "":
+		return configErr("--eio 3: Socket.IO 2 has no CONNECT payload (--auth); pass credentials in the --url query")
 	}
 	if c.Auth != "" {
 		v := []byte(strings.ReplaceAll(c.Auth, "{{i}}", "0"))

@@ -58,15 +58,28 @@ func newCustomWL(r *run) (*customWL, error) {
 			ce.hist = "reply:" + e.Name
 		}
 		pay := payloadString(e.Payload)
-		ce.t = eventTmpl(r.tgt.nsp, e.Ack, r.key, func(tb *tmplBuilder) {
+		body := func(tb *tmplBuilder) {
 			tb.lit(`["` + e.Name + `",{` + fields + `"t":`)
 			tb.num(stampDigits)
 			tb.lit(`,"c":`)
 			tb.num(connDigits)
 			tb.lit(`,"p":"`)
 			tb.litBytes(pay)
-			tb.lit(`"}]`)
-		})
+			tb.lit(`"`)
+			if e.Binary > 0 {
+				tb.lit(`,"b":{"_placeholder":true,"num":0}`)
+			}
+			tb.lit(`}]`)
+		}
+		if e.Binary > 0 {
+			att := payloadString(e.Binary)
+			if r.cfg.EIO == 3 {
+				att = append([]byte{4}, att...) // Engine.IO 3: a binary message starts with its type
+			}
+			ce.t = binaryEventTmpl(r.tgt.nsp, e.Ack, r.key, att, body)
+		} else {
+			ce.t = eventTmpl(r.tgt.nsp, e.Ack, r.key, body)
+		}
 		w.evs = append(w.evs, ce)
 		_ = i
 	}

@@ -18,6 +18,14 @@
 // (an ack id, a send timestamp), masking those bytes in place. An idle
 // connection holds no buffer.
 //
+// Targets may be several nodes of a cluster (Config.URL holds a list):
+// connections go to them round robin, the rooms scenario puts a room's
+// members on other nodes than its sender, and deliveries are measured
+// cross-node and same-node apart. An https:// target's connections do their
+// TLS handshake on a goroutine (crypto/tls), then their socket joins a
+// loop, which passes ciphertext through the same tls.Conn over in-memory
+// buffers (tls_linux.go); plain sockets never reach that code.
+//
 // # Time
 //
 // All loops and all child processes of a run share one time line (Clock):
@@ -36,6 +44,11 @@
 // then drains: no new sends, outstanding replies and deliveries are still
 // awaited up to Drain. An operation counts when its intended send time falls
 // in the window; throughput is completed operations over the window length.
+//
+// A run whose server failed it in any way (connections refused or dropped,
+// ops without a reply, deliveries missing, errors) lists what in
+// Result.Problems; when every connection is lost before the window ends,
+// the window ends there.
 //
 // Run returns a Result (the JSON document cmd/siobench prints); Merge combines
 // the Results of child processes.

@@ -144,6 +144,7 @@ func (l *loop) open(s *session, data []byte) {
 	pi, pt := jsonInt(data, `"pingInterval":`), jsonInt(data, `"pingTimeout":`)
 	if pi > 0 && pt > 0 {
 		l.silent = (pi+pt)*1e6 + 2e9
+		l.pingGap = pi * 1e6
 	}
 	if s.poll != nil {
 		sid, ok := jsonString(data, `"sid":"`)
@@ -154,6 +155,9 @@ func (l *loop) open(s *session, data []byte) {
 		s.poll.opened(l, s, sid)
 	}
 	s.state = ssConnect
+	if l.r.cfg.EIO == 3 && l.r.tgt.nsp == "/" {
+		return // Socket.IO 2: the server joins the main namespace by itself
+	}
 	s.sendRaw(l, l.r.connectTmpl(s))
 }
 
@@ -168,7 +172,12 @@ func (l *loop) message(s *session, b []byte) {
 		return
 	}
 	switch p.Type {
-	case parser.PacketEvent:
+	case parser.PacketEvent, parser.PacketBinaryEvent:
+		// A binary event counts when its packet arrives (its JSON carries
+		// the stamps); the attachments that follow are skipped.
+		if p.Type == parser.PacketBinaryEvent {
+			s.skip = uint8(min(p.Attachments, 255))
+		}
 		name, err := parser.EventName(p.Data)
 		if err != nil {
 			l.errorf("protocol: event without a name")
@@ -177,7 +186,10 @@ func (l *loop) message(s *session, b []byte) {
 		if s.state == ssReady || s.state == ssJoining {
 			l.r.wl.event(l, s, name, p.Data)
 		}
-	case parser.PacketAck:
+	case parser.PacketAck, parser.PacketBinaryAck:
+		if p.Type == parser.PacketBinaryAck {
+			s.skip = uint8(min(p.Attachments, 255))
+		}
 		if s.state == ssReady || s.state == ssJoining {
 			l.r.wl.ack(l, s, p.ID, p.Data)
 		}
@@ -193,9 +205,6 @@ func (l *loop) message(s *session, b []byte) {
 		l.fail(s, "namespace: connect_error ("+msg+")")
 	case parser.PacketDisconnect:
 		l.fail(s, "conn: disconnected by server")
-	case parser.PacketBinaryEvent, parser.PacketBinaryAck:
-		s.skip = uint8(min(p.Attachments, 255))
-		l.errorf("protocol: binary event (ignored)")
 	}
 }
 

@@ -6,7 +6,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -386,6 +392,20 @@ func TestScenarioFile(t *testing.T) {
 	if _, err := ParseScenario([]byte(`{"rate":10,"events":[{"name":"x"}]}`)); err != nil {
 		t.Errorf("paced fire-and-forget refused: %v", err)
 	}
+	// errors name the line
+	for _, c := range []struct{ src, want string }{
+		{"{\n \"events\": [\n  {\"name\": \"a\", \"ack\": true},\n  {\"name\": \"b\", \"weight\": -1, \"ack\": true}\n ]\n}", "line 4: event 2 (\"b\"): negative weight"},
+		{"{\n \"events\": [\n  {\"name\": \"a\", \"ack\": true},\n  {\"name\": \"b\", \"weight\": \"x\"}\n ]\n}", "line 4: events.weight: want int, got string"},
+		{"{\n \"name\": \"m\",\n \"evnts\": []\n}", "line 3: unknown field \"evnts\""},
+		{"{\n \"name\": \"m\",,\n}", "line 2: invalid character ','"},
+		{"{\n \"name\": \"m\",\n", "line 3: the JSON ends early"},
+		{"{\"events\": []}", "line 1: no events"},
+	} {
+		_, err := ParseScenario([]byte(c.src))
+		if err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.src, err, c.want)
+		}
+	}
 }
 
 func TestClock(t *testing.T) {
@@ -455,5 +475,98 @@ func TestProblems(t *testing.T) {
 	}
 	if m, _ := Merge([]*Result{a, c, b}); m.Conns.AllLost != 0 {
 		t.Errorf("merged all lost %v with a process still connected", m.Conns.AllLost)
+	}
+}
+
+// The example scenarios of docs/ parse, and the JSON Schema there has
+// exactly the fields ScenarioFile and EventSpec read.
+func TestScenarioDocs(t *testing.T) {
+	files, _ := filepath.Glob("../../docs/scenarios/*.json")
+	if len(files) == 0 {
+		t.Fatal("no example scenarios in docs/scenarios")
+	}
+	for _, f := range files {
+		if _, err := LoadScenario(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	b, err := os.ReadFile("../../docs/scenario.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(b, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var events struct {
+		Items struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(schema.Properties["events"], &events); err != nil {
+		t.Fatal(err)
+	}
+	tags := func(v any) []string {
+		var out []string
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumField() {
+			out = append(out, strings.Split(rt.Field(i).Tag.Get("json"), ",")[0])
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := slices.Sorted(maps.Keys(schema.Properties)), tags(ScenarioFile{}); !slices.Equal(got, want) {
+		t.Errorf("schema fields %v, ScenarioFile %v", got, want)
+	}
+	if got, want := slices.Sorted(maps.Keys(events.Items.Properties)), tags(EventSpec{}); !slices.Equal(got, want) {
+		t.Errorf("schema event fields %v, EventSpec %v", got, want)
+	}
+}
+
+// FuzzParseScenario: any input is parsed or refused with a line inside the
+// input, never a panic.
+func FuzzParseScenario(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"m","rate":10,"events":[{"name":"x"},{"name":"y","ack":true,"fields":{"a":[1,{"b":2}]}}]}`,
+		"{\n \"events\": [\n  {\"name\": \"b\", \"weight\": -1}\n ]\n}",
+		`{"events":[{"name":"x","weight":"heavy"}]}`, `{"evnts":1}`, `{`, ``, `[]`, `{"events":[]} {}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := ParseScenario(b)
+		if err == nil {
+			return
+		}
+		var line int
+		if _, e := fmt.Sscanf(err.Error(), "scenario file line %d:", &line); e != nil || line < 1 || line > 1+bytes.Count(b, []byte{'\n'}) {
+			t.Fatalf("error %q: line out of the input", err)
+		}
+	})
+}
+
+// A binary event template: the BINARY_EVENT packet, then its attachment as
+// a masked binary frame (WebSocket) or "b"+base64 after a separator
+// (polling).
+func TestBinaryTemplate(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	tp := binaryEventTmpl("/", true, key, []byte{0, 1, 2, 255}, func(tb *tmplBuilder) {
+		tb.lit(`["x",{"b":{"_placeholder":true,"num":0}}]`)
+	})
+	pkt := tp.appendPkt(nil, ackBase+7)
+	if want := "451-1000000007[\"x\",{\"b\":{\"_placeholder\":true,\"num\":0}}]\x1ebAAEC/w=="; string(pkt) != want {
+		t.Errorf("polling\n got %q\nwant %q", pkt, want)
+	}
+	frames := tp.appendWS(nil, ackBase+7)
+	var d wsframe.Decoder
+	m, n, err := d.Next(frames)
+	if err != nil || m.Op != ws.OpText || !strings.HasPrefix(string(m.Payload), "451-1000000007[") {
+		t.Fatalf("first frame: %v %v %q", err, m.Op, m.Payload)
+	}
+	m, _, err = d.Next(frames[n:])
+	if err != nil || m.Op != ws.OpBinary || !bytes.Equal(m.Payload, []byte{0, 1, 2, 255}) {
+		t.Fatalf("attachment frame: %v %v %v", err, m.Op, m.Payload)
 	}
 }

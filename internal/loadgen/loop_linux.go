@@ -102,6 +102,8 @@ type loop struct {
 	nextSweep int64
 	nextPub   int64
 	silent    int64 // a ready connection with no input for this long failed (ns; 0 = off)
+	pingGap   int64 // Engine.IO 3: the client pings every ready connection this often (ns)
+	nextPing  int64
 	rng       uint64
 	tls       *tlsLoop // TLS targets only
 	wakeFd    int      // eventfd of finished TLS handshakes, -1 without TLS
@@ -208,7 +210,7 @@ func (l *loop) event(ev *unix.EpollEvent) {
 	if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		l.readable(k, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 	}
-	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && (len(k.out) > 0 || l.tls != nil && l.tlsOf(k) != nil) {
+	if k.state != sockClosed && ev.Events&unix.EPOLLOUT != 0 && (len(k.out) > 0 || l.tls != nil && l.tlsPending(k)) {
 		l.queue(k)
 	}
 }

@@ -106,6 +106,14 @@ func (l *loop) deliver(t int64) {
 func (l *loop) sweep() {
 	r := l.r
 	opTimeout := int64(r.cfg.OpTimeout)
+	ping := false
+	if r.cfg.EIO == 3 && l.pingGap > 0 && l.now >= l.nextPing {
+		// Engine.IO 3: the client pings (every connection at once, at the
+		// server's interval: one joining since the last round waits at
+		// most an interval, within the server's interval + timeout)
+		ping = l.nextPing > 0
+		l.nextPing = l.now + l.pingGap
+	}
 	for _, s := range l.sess {
 		switch s.state {
 		case ssClosed:
@@ -116,6 +124,9 @@ func (l *loop) sweep() {
 				l.dialQ = append(l.dialQ, s)
 			}
 		case ssReady:
+			if ping {
+				s.sendRaw(l, r.tPing)
+			}
 			for s.pq.n > 0 && l.now-s.pq.head()&timeMask > opTimeout {
 				t := s.pq.pop() & timeMask
 				l.outstand--

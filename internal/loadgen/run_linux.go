@@ -37,8 +37,8 @@ type run struct {
 	tlsConfigs map[*target]*tls.Config // TLS targets (nil: none)
 	tlsCache   tls.ClientSessionCache
 
-	tPong, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
-	authPerConn                                    bool // the CONNECT is built per session (--auth with {{i}})
+	tPong, tPing, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
+	authPerConn                                           bool // the CONNECT is built per session (--auth with {{i}})
 
 	sched       atomic.Pointer[schedule]
 	budget      *atomic.Int64 // count mode: ops left to send
@@ -575,7 +575,9 @@ func (r *run) appendReqLine(b []byte, n *node, method, transport, sid string) []
 	b = append(b, method...)
 	b = append(b, ' ')
 	b = append(b, t.path...)
-	b = append(b, "?EIO=4&transport="...)
+	b = append(b, "?EIO="...)
+	b = append(b, '0'+byte(r.cfg.EIO))
+	b = append(b, "&transport="...)
 	b = append(b, transport...)
 	if sid != "" {
 		b = append(b, "&sid="...)

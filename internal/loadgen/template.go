@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"encoding/base64"
+
 	"github.com/gobwas/ws"
 
 	"github.com/sioloop/sioloop/sio/parser"
@@ -21,6 +23,9 @@ type tmpl struct {
 	hdr   int    // length of ws's header: ws[hdr:] is the masked pkt
 	key   [4]byte
 	slots []slot
+	// A binary event's attachment, sent after the packet: as a masked
+	// binary frame over WebSocket, as "b"+base64 in a polling payload.
+	attWS, attPkt []byte
 }
 
 // slot is a fixed-width decimal field of a tmpl, at off in pkt.
@@ -53,6 +58,25 @@ func (tb *tmplBuilder) build(key [4]byte) *tmpl {
 	return t
 }
 
+// withAttachment makes t a BINARY_EVENT template's: att follows the packet.
+func (t *tmpl) withAttachment(att []byte) *tmpl {
+	t.attWS = wsframe.AppendClientFrame(nil, ws.OpBinary, att, t.key)
+	t.attPkt = append([]byte{'b'}, base64.StdEncoding.EncodeToString(att)...)
+	return t
+}
+
+// binaryEventTmpl is eventTmpl for a BINARY_EVENT with one attachment.
+func binaryEventTmpl(nsp string, ack bool, key [4]byte, att []byte, body func(tb *tmplBuilder)) *tmpl {
+	tb := &tmplBuilder{}
+	tb.lit("4")
+	tb.b = parser.AppendPacketHeader(tb.b, &parser.Packet{Type: parser.PacketBinaryEvent, Attachments: 1, Namespace: []byte(nsp), ID: parser.NoID})
+	if ack {
+		tb.num(ackDigits)
+	}
+	body(tb)
+	return tb.build(key).withAttachment(att)
+}
+
 // eventTmpl builds `4` + a Socket.IO EVENT on nsp. With ack, an ack id slot
 // (ackDigits wide) follows the header and becomes the template's first slot.
 // body writes the JSON array of the event (name and arguments), with slots of
@@ -79,6 +103,9 @@ func (t *tmpl) appendWS(dst []byte, vals ...int64) []byte {
 			p[j] ^= t.key[j&3]
 		}
 	}
+	if t.attWS != nil {
+		dst = append(dst, t.attWS...)
+	}
 	return dst
 }
 
@@ -89,6 +116,10 @@ func (t *tmpl) appendPkt(dst []byte, vals ...int64) []byte {
 	p := dst[off:]
 	for i, s := range t.slots {
 		putDigits(p[s.off:s.off+s.width], vals[i])
+	}
+	if t.attPkt != nil {
+		dst = append(dst, payloadSep)
+		dst = append(dst, t.attPkt...)
 	}
 	return dst
 }

@@ -334,6 +334,12 @@ func (l *loop) tlsOf(k *sock) *tlsSock {
 	return l.tls.socks[k.fd]
 }
 
+// tlsPending reports whether k has ciphertext waiting to be written.
+func (l *loop) tlsPending(k *sock) bool {
+	t := l.tlsOf(k)
+	return t != nil && len(t.pipe.out) > 0
+}
+
 // tlsClosed forgets k's TLS state (k is being closed).
 func (l *loop) tlsClosed(k *sock) {
 	delete(l.tls.dialing, k)

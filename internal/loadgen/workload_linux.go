@@ -408,6 +408,7 @@ func (r *run) controlTmpls() {
 	}
 	nsp := []byte(r.tgt.nsp)
 	r.tPong = raw("3")
+	r.tPing = raw("2")
 	r.tProbe = raw("2probe")
 	r.tUpgrade = raw("5")
 	r.tConnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})) + r.cfg.Auth)

@@ -10,14 +10,15 @@
 //
 // usage: node bench/peers/node/server.js [--host 127.0.0.1] [--port 3000] [--path /socket.io/]
 //                                         [--namespace /name [--require-token]]
-//                                         [--tls-cert cert.pem --tls-key key.pem]
+//                                         [--tls-cert cert.pem --tls-key key.pem] [--allow-eio3]
 //                                         [--redis redis://127.0.0.1:6379 [--sharded]]
 //
 // --namespace serves the app on that namespace instead of the main one;
 // --require-token admits only sockets whose CONNECT auth is
 // {"token":"user-…"} (siobench --auth '{"token":"user-{{i}}"}'); --tls-cert
-// and --tls-key serve https:// (the URL printed says so); --redis makes it
-// one node of a cluster with the official @socket.io/redis-adapter 8.3
+// and --tls-key serve https:// (the URL printed says so); --allow-eio3 admits
+// Engine.IO 3 clients (socket.io-client 2.x, siobench --eio 3); --redis makes
+// it one node of a cluster with the official @socket.io/redis-adapter 8.3
 // (createAdapter; with --sharded, createShardedAdapter).
 //
 // Port 0 picks a free port. Once listening it prints one JSON line on stdout:
@@ -48,7 +49,7 @@ async function main() {
   const httpServer = tlsCert
     ? https.createServer({ cert: fs.readFileSync(tlsCert), key: fs.readFileSync(arg('tls-key', '')) })
     : http.createServer();
-  const io = new Server(httpServer, { path: ioPath });
+  const io = new Server(httpServer, { path: ioPath, allowEIO3: process.argv.includes('--allow-eio3') });
   const redisURL = arg('redis', '');
   if (redisURL) {
     const modules = path.dirname(mod);
