@@ -230,17 +230,59 @@ func (a *Adapter) send(channel string, msg []byte, err error) {
 	}
 }
 
+// maxPipeline bounds the messages published in one round trip.
+const maxPipeline = 256
+
+// publishLoop publishes the queue in order. What has queued up while a
+// publish was on its way goes in one pipeline (one round trip to Redis),
+// so the publisher keeps up with bursts instead of paying a round trip
+// per message.
 func (a *Adapter) publishLoop() {
 	defer a.done.Done()
+	batch := make([]published, 0, maxPipeline)
 	for {
 		select {
 		case <-a.ctx.Done():
 			return
 		case p := <-a.pub:
-			if err := a.w.publish(a.ctx, a.c, p.channel, p.msg); err != nil && a.ctx.Err() == nil {
-				a.fail(fmt.Errorf("redis adapter %s: publish to %s: %w", a.nsp.Name(), p.channel, err))
+			batch = append(batch[:0], p)
+		}
+	more:
+		for len(batch) < maxPipeline {
+			select {
+			case p := <-a.pub:
+				batch = append(batch, p)
+			default:
+				break more
 			}
 		}
+		if len(batch) == 1 {
+			a.published(batch[0], a.w.publish(a.ctx, a.c, batch[0].channel, batch[0].msg).Err())
+			continue
+		}
+		cmds, _ := a.c.Pipelined(a.ctx, func(pl goredis.Pipeliner) error {
+			for _, p := range batch {
+				a.w.publish(a.ctx, pl, p.channel, p.msg)
+			}
+			return nil
+		})
+		for i, p := range batch {
+			var err error
+			if i < len(cmds) {
+				err = cmds[i].Err()
+			} else {
+				err = errors.New("not sent")
+			}
+			a.published(p, err)
+		}
+		clear(batch)
+	}
+}
+
+// published counts and reports a failed publish.
+func (a *Adapter) published(p published, err error) {
+	if err != nil && a.ctx.Err() == nil {
+		a.fail(fmt.Errorf("redis adapter %s: publish to %s: %w", a.nsp.Name(), p.channel, err))
 	}
 }
 
@@ -766,7 +808,7 @@ type wire interface {
 	requestID() string
 	subscribe(ctx context.Context, c goredis.UniversalClient) *goredis.PubSub
 	watchRooms(a *Adapter) // the sharded adapter's dynamic subscriptions
-	publish(ctx context.Context, c goredis.UniversalClient, channel string, msg []byte) error
+	publish(ctx context.Context, c goredis.Cmdable, channel string, msg []byte) *goredis.IntCmd
 	serverCount(ctx context.Context, c goredis.UniversalClient) (int, error)
 	decode(a *Adapter, channel string, payload []byte) *message
 

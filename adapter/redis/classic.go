@@ -42,8 +42,8 @@ func (w *classic) subscribe(ctx context.Context, c goredis.UniversalClient) *gor
 
 func (w *classic) watchRooms(*Adapter) {}
 
-func (w *classic) publish(ctx context.Context, c goredis.UniversalClient, ch string, msg []byte) error {
-	return c.Publish(ctx, ch, msg).Err()
+func (w *classic) publish(ctx context.Context, c goredis.Cmdable, ch string, msg []byte) *goredis.IntCmd {
+	return c.Publish(ctx, ch, msg)
 }
 
 func (w *classic) serverCount(ctx context.Context, c goredis.UniversalClient) (int, error) {

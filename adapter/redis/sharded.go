@@ -54,8 +54,8 @@ func (w *sharded) subscribe(ctx context.Context, c goredis.UniversalClient) *gor
 	return c.SSubscribe(ctx, w.ch, w.resCh)
 }
 
-func (w *sharded) publish(ctx context.Context, c goredis.UniversalClient, ch string, msg []byte) error {
-	return c.SPublish(ctx, ch, msg).Err()
+func (w *sharded) publish(ctx context.Context, c goredis.Cmdable, ch string, msg []byte) *goredis.IntCmd {
+	return c.SPublish(ctx, ch, msg)
 }
 
 func (w *sharded) serverCount(ctx context.Context, c goredis.UniversalClient) (int, error) {
