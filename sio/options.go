@@ -47,6 +47,12 @@ type Options struct {
 	Recovery *RecoveryOptions
 	// Adapter builds each namespace's adapter (default: in memory).
 	Adapter func(nsp *Namespace) Adapter
+	// Parser is the wire format of Socket.IO packets for the whole server
+	// (Node's parser option): ParserDefault (the zero value), or
+	// ParserMsgpack for clients created with the npm package
+	// socket.io-msgpack-parser. Both ends must use the same one; handlers,
+	// adapters and the Redis adapter's cluster see the same data either way.
+	Parser Parser
 	// Workers > 0 runs event handlers on a pool of that many goroutines,
 	// keeping each socket's order, instead of on the event loop. Use it when
 	// handlers block.

@@ -24,13 +24,15 @@ import (
 // loops) or mount it as an http.Handler. Methods are safe from any
 // goroutine unless stated otherwise.
 type Server struct {
-	opts   Options
-	eio    *eio.Server
-	wheel  *timer.Wheel
-	pool   *workerPool
-	trace  bool         // the logger took Debug at NewServer (log.go)
-	floods atomic.Int64 // events refused by Options.EventRate (flood.go)
-	obs    obsState     // observers and their counters (observe.go)
+	opts  Options
+	eio   *eio.Server
+	wheel *timer.Wheel
+	pool  *workerPool
+	trace bool // the logger took Debug at NewServer (log.go)
+	// msgpack: Options.Parser is ParserMsgpack (wire.go).
+	msgpack bool
+	floods  atomic.Int64 // events refused by Options.EventRate (flood.go)
+	obs     obsState     // observers and their counters (observe.go)
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -69,6 +71,7 @@ func NewServer(o *Options) *Server {
 			s.opts.EIO.Fallback = cf.serve
 		}
 	}
+	s.msgpack = s.opts.Parser == ParserMsgpack
 	s.eio = eio.NewServer(&s.opts.EIO)
 	s.trace = s.debugOn()
 	s.wheel = timer.Of(s.eio) // one timer goroutine per server
@@ -77,6 +80,7 @@ func NewServer(o *Options) *Server {
 	}
 	if s.opts.Recovery != nil {
 		s.recovery = newSessionStore(s.opts.Recovery.MaxDisconnectionDuration)
+		s.recovery.msgpack = s.msgpack
 	}
 	s.main = s.Of("/")
 	s.eio.OnConnection(s.onEngineConnection)

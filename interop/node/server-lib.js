@@ -43,6 +43,7 @@ const PROFILES = {
   cors: { cors: { origin: ["https://app.example.com"], credentials: true } },
   cookie: { cookie: true },
   recovery: { connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true } },
+  msgpack: { parser: require("socket.io-msgpack-parser") },
 };
 
 module.exports = { parseFlags, hostPort, PROFILES };

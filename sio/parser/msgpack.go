@@ -313,7 +313,7 @@ func msgpackToJSON(dst, m []byte, atts *[][]byte, depth int) ([]byte, []byte, er
 func appendAttachment(dst, b []byte, atts *[][]byte) []byte {
 	dst = append(dst, `{"_placeholder":true,"num":`...)
 	dst = strconv.AppendInt(dst, int64(len(*atts)), 10)
-	*atts = append(*atts, append([]byte(nil), b...))
+	*atts = append(*atts, append(make([]byte, 0, len(b)), b...)) // never nil: an empty Buffer stays one
 	return append(dst, '}')
 }
 
