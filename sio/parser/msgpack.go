@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -183,7 +184,7 @@ func appendMsgpackString(dst, raw []byte) ([]byte, error) {
 // as float64.
 func appendMsgpackNumber(dst, lit []byte) ([]byte, error) {
 	f, err := strconv.ParseFloat(string(lit), 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) { // 1e400: ±Infinity, as JSON.parse reads it
 		return nil, errToMsgpack
 	}
 	if f == math.Trunc(f) && math.Abs(f) <= 1<<53 && !(f == 0 && math.Signbit(f)) {

@@ -224,3 +224,22 @@ func BenchmarkAppendMsgpackPacket(b *testing.B) {
 		dst, _ = AppendMsgpackPacket(dst[:0], &p, atts)
 	}
 }
+
+// Numbers as notepack writes the JavaScript number JSON.parse gives
+// (9007199254740993 is 2^53 once parsed; 1e400 is Infinity).
+func TestAppendMsgpackNumbers(t *testing.T) {
+	for _, tc := range []struct{ json, hex string }{
+		{`[0,-0,1.5,9007199254740992,9007199254740993,-1e-7,1e400]`,
+			"97" + "00" + "cb8000000000000000" + "cb3ff8000000000000" + "cf0020000000000000" + "cf0020000000000000" +
+				"cbbe7ad7f29abcaf48" + "cb7ff0000000000000"},
+		{`"a\"\u00e9"`, "a4" + "61" + "22" + "c3a9"},
+	} {
+		got, err := AppendMsgpack(nil, []byte(tc.json), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.json, err)
+		}
+		if h := hex.EncodeToString(got); h != tc.hex {
+			t.Errorf("%s:\n got %s\nwant %s", tc.json, h, tc.hex)
+		}
+	}
+}
