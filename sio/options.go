@@ -19,7 +19,9 @@ type Options struct {
 	// ConnectTimeout closes an Engine.IO session that has joined no
 	// namespace within it (default 45 s).
 	ConnectTimeout time.Duration
-	// MaxAttachments bounds the binary attachments of one packet (default 10).
+	// MaxAttachments bounds the binary attachments of one packet (default
+	// 10). With ParserMsgpack binary values are inline and only
+	// EIO.MaxPayload bounds them, as in Node.
 	MaxAttachments int
 	// MaxNamespaces bounds the namespaces one connection may join at once
 	// (default 100; Node has no bound): a CONNECT past it gets a
