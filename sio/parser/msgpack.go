@@ -71,7 +71,9 @@ func trimWS(b []byte) []byte {
 	return b
 }
 
-// jsonToMsgpack converts the (valid) JSON value at the start of v.
+// jsonToMsgpack converts the (valid) JSON value at the start of v in one
+// pass: a container's header is written as the one-byte fix form and
+// widened afterwards in the rare case it holds 16 members or more.
 func jsonToMsgpack(dst, v []byte, atts [][]byte, depth int) ([]byte, []byte, error) {
 	if depth > msgpackMaxDepth {
 		return nil, nil, errToMsgpackDepth
@@ -82,32 +84,21 @@ func jsonToMsgpack(dst, v []byte, atts [][]byte, depth int) ([]byte, []byte, err
 	}
 	switch c := v[0]; {
 	case c == '{':
-		if n, ok := placeholderNum(v); ok {
-			if n < 0 || n >= len(atts) {
-				return nil, nil, errToMsgpack
+		// Placeholders only mean something in a packet with attachments.
+		if len(atts) > 0 {
+			if n, ok := placeholderNum(v); ok {
+				if n < 0 || n >= len(atts) {
+					return nil, nil, errToMsgpack
+				}
+				end, _ := SkipValue(v)
+				return msgpack.AppendBin(dst, atts[n]), v[end:], nil
 			}
-			end, _ := SkipValue(v)
-			return msgpack.AppendBin(dst, atts[n]), v[end:], nil
 		}
-		// Count the members first (the map header comes before them).
+		hdr := len(dst)
+		dst = append(dst, 0x80)
 		count := 0
-		for it := v[1:]; ; count++ {
-			it = trimWS(it)
-			if it[0] == '}' {
-				break
-			}
-			if it[0] == ',' {
-				it = it[1:]
-			}
-			k, _ := SkipValue(it)
-			it = trimWS(it[k:])[1:] // ':'
-			n, _ := SkipValue(it)
-			it = it[n:]
-		}
-		dst = msgpack.AppendMapHeader(dst, count)
-		v = v[1:]
-		for i := 0; i < count; i++ {
-			v = trimWS(v)
+		v = trimWS(v[1:])
+		for v[0] != '}' {
 			if v[0] == ',' {
 				v = trimWS(v[1:])
 			}
@@ -116,26 +107,20 @@ func jsonToMsgpack(dst, v []byte, atts [][]byte, depth int) ([]byte, []byte, err
 			if dst, err = appendMsgpackString(dst, v[:k]); err != nil {
 				return nil, nil, err
 			}
-			v = trimWS(v[k:])[1:]
+			v = trimWS(v[k:])[1:] // ':'
 			if dst, v, err = jsonToMsgpack(dst, v, atts, depth+1); err != nil {
 				return nil, nil, err
 			}
-		}
-		v = trimWS(v)
-		return dst, v[1:], nil // '}'
-	case c == '[':
-		count := 0
-		for it := trimWS(v[1:]); it[0] != ']'; count++ {
-			if it[0] == ',' {
-				it = it[1:]
-			}
-			n, _ := SkipValue(it)
-			it = trimWS(it[n:])
-		}
-		dst = msgpack.AppendArrayHeader(dst, count)
-		v = v[1:]
-		for i := 0; i < count; i++ {
 			v = trimWS(v)
+			count++
+		}
+		return patchHeader(dst, hdr, count, 0x80, 0xde), v[1:], nil
+	case c == '[':
+		hdr := len(dst)
+		dst = append(dst, 0x90)
+		count := 0
+		v = trimWS(v[1:])
+		for v[0] != ']' {
 			if v[0] == ',' {
 				v = v[1:]
 			}
@@ -143,9 +128,10 @@ func jsonToMsgpack(dst, v []byte, atts [][]byte, depth int) ([]byte, []byte, err
 			if dst, v, err = jsonToMsgpack(dst, v, atts, depth+1); err != nil {
 				return nil, nil, err
 			}
+			v = trimWS(v)
+			count++
 		}
-		v = trimWS(v)
-		return dst, v[1:], nil // ']'
+		return patchHeader(dst, hdr, count, 0x90, 0xdc), v[1:], nil
 	case c == '"':
 		n, _ := SkipValue(v)
 		dst, err := appendMsgpackString(dst, v[:n])
@@ -161,6 +147,31 @@ func jsonToMsgpack(dst, v []byte, atts [][]byte, depth int) ([]byte, []byte, err
 		out, err := appendMsgpackNumber(dst, v[:n])
 		return out, v[n:], err
 	}
+}
+
+// patchHeader writes the header of the container of count members whose
+// one-byte fix header was reserved at dst[hdr]: fix (fix|count) below 16,
+// else the 16-bit (wide) or 32-bit (wide+1) form, moving the members.
+func patchHeader(dst []byte, hdr, count int, fix, wide byte) []byte {
+	if count < 16 {
+		dst[hdr] = fix | byte(count)
+		return dst
+	}
+	extra := 2
+	if count >= 1<<16 {
+		extra = 4
+	}
+	end := len(dst)
+	dst = append(dst, make([]byte, extra)...)
+	copy(dst[hdr+1+extra:], dst[hdr+1:end])
+	if extra == 2 {
+		dst[hdr] = wide
+		binary.BigEndian.PutUint16(dst[hdr+1:], uint16(count))
+	} else {
+		dst[hdr] = wide + 1
+		binary.BigEndian.PutUint32(dst[hdr+1:], uint32(count))
+	}
+	return dst
 }
 
 // appendMsgpackString writes the JSON string raw (quotes included) as str;
@@ -193,9 +204,26 @@ func appendMsgpackNumber(dst, lit []byte) ([]byte, error) {
 	return msgpack.AppendFloat(dst, f), nil
 }
 
-// placeholderNum reports whether the object at the start of v is exactly
-// an attachment placeholder, and its number.
+// placeholderNum reports whether the object at the start of v is an
+// attachment placeholder, and its number. The form JSON.stringify and this
+// package write, {"_placeholder":true,"num":N}, is read at once; other
+// spellings are looked at only when the first key is one of the two (an
+// object whose first key is neither is taken for a plain object).
 func placeholderNum(v []byte) (int, bool) {
+	const exact = `{"_placeholder":true,"num":`
+	if bytes.HasPrefix(v, []byte(exact)) {
+		i, n := len(exact), 0
+		for ; i < len(v) && i < len(exact)+9 && v[i] >= '0' && v[i] <= '9'; i++ {
+			n = n*10 + int(v[i]-'0')
+		}
+		if i > len(exact) && i < len(v) && v[i] == '}' && (v[len(exact)] != '0' || i == len(exact)+1) {
+			return n, true
+		}
+	}
+	first := trimWS(v[1:])
+	if !bytes.HasPrefix(first, []byte(`"_placeholder"`)) && !bytes.HasPrefix(first, []byte(`"num"`)) {
+		return 0, false
+	}
 	n, err := SkipValue(v)
 	if err != nil {
 		return 0, false
@@ -276,11 +304,17 @@ func msgpackToJSON(dst, m []byte, atts *[][]byte, depth int) ([]byte, []byte, er
 		for _, b := range m[1 : 1+size] {
 			u = u<<8 | uint64(b)
 		}
+		if u > 1<<53 { // a JavaScript number: the nearest double
+			return appendJSNumber(dst, float64(u), 64), m[1+size:], nil
+		}
 		return strconv.AppendUint(dst, u, 10), m[1+size:], nil
 	case 0xd0, 0xd1, 0xd2, 0xd3:
 		v, rest, err := msgpack.ReadInt(m)
 		if err != nil {
 			return nil, nil, ErrInvalidMsgpack
+		}
+		if v < -1<<53 || v > 1<<53 {
+			return appendJSNumber(dst, float64(v), 64), rest, nil
 		}
 		return strconv.AppendInt(dst, v, 10), rest, nil
 	case 0xd9, 0xda, 0xdb:

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/sioloop/sioloop/internal/msgpack"
 )
 
 func mpHex(t testing.TB, s string) []byte {
@@ -240,6 +243,45 @@ func TestAppendMsgpackNumbers(t *testing.T) {
 		}
 		if h := hex.EncodeToString(got); h != tc.hex {
 			t.Errorf("%s:\n got %s\nwant %s", tc.json, h, tc.hex)
+		}
+	}
+}
+
+// Containers of 16 members or more get the wide headers (array/map 16 and
+// 32), their members unchanged; and back to the same JSON.
+func TestAppendMsgpackWideContainers(t *testing.T) {
+	for _, n := range []int{15, 16, 255, 65535, 65536, 70000} {
+		var arr, obj bytes.Buffer
+		arr.WriteByte('[')
+		obj.WriteByte('{')
+		for i := range n {
+			if i > 0 {
+				arr.WriteByte(',')
+				obj.WriteByte(',')
+			}
+			fmt.Fprintf(&arr, "%d", i%100)
+			fmt.Fprintf(&obj, `"k%d":[%d]`, i, i%100)
+		}
+		arr.WriteByte(']')
+		obj.WriteByte('}')
+		for _, tc := range []struct {
+			json []byte
+			head []byte
+		}{
+			{arr.Bytes(), msgpack.AppendArrayHeader(nil, n)},
+			{obj.Bytes(), msgpack.AppendMapHeader(nil, n)},
+		} {
+			got, err := AppendMsgpack([]byte("prefix"), tc.json, nil)
+			if err != nil {
+				t.Fatalf("%d: %v", n, err)
+			}
+			if !bytes.HasPrefix(got, append([]byte("prefix"), tc.head...)) {
+				t.Fatalf("%d members: header % x, want % x", n, got[6:6+len(tc.head)], tc.head)
+			}
+			back, rest, err := AppendMsgpackJSON(nil, got[6:], new([][]byte))
+			if err != nil || len(rest) != 0 || !bytes.Equal(back, tc.json) {
+				t.Fatalf("%d members: back %v, %d left, equal %v", n, err, len(rest), bytes.Equal(back, tc.json))
+			}
 		}
 	}
 }
