@@ -20,6 +20,12 @@ func TestSIOMsgpackParser(t *testing.T) {
 				t.Parallel()
 				sioMsgpack(t, startSIOTarget(t, kind, "msgpack"), transport)
 			})
+			// Connection state recovery: the CONNECT's pid and offset, and
+			// the missed packets replayed, in msgpack.
+			t.Run("recovery/"+transport, func(t *testing.T) {
+				t.Parallel()
+				sioRecovery(t, startSIOTarget(t, kind, "recovery-msgpack"), transport, true)
+			})
 		}
 	})
 }

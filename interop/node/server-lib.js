@@ -44,6 +44,10 @@ const PROFILES = {
   cookie: { cookie: true },
   recovery: { connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true } },
   msgpack: { parser: require("socket.io-msgpack-parser") },
+  "recovery-msgpack": {
+    connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true },
+    parser: require("socket.io-msgpack-parser"),
+  },
 };
 
 module.exports = { parseFlags, hostPort, PROFILES };
