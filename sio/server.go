@@ -24,15 +24,15 @@ import (
 // loops) or mount it as an http.Handler. Methods are safe from any
 // goroutine unless stated otherwise.
 type Server struct {
-	opts  Options
-	eio   *eio.Server
-	wheel *timer.Wheel
-	pool  *workerPool
-	trace bool // the logger took Debug at NewServer (log.go)
-	// msgpack: Options.Parser is ParserMsgpack (wire.go).
-	msgpack bool
-	floods  atomic.Int64 // events refused by Options.EventRate (flood.go)
-	obs     obsState     // observers and their counters (observe.go)
+	opts   Options
+	eio    *eio.Server
+	wheel  *timer.Wheel
+	pool   *workerPool
+	trace  bool         // the logger took Debug at NewServer (log.go)
+	floods atomic.Int64 // events refused by Options.EventRate (flood.go)
+	obs    obsState     // observers and their counters (observe.go)
+
+	msgpack bool // Options.Parser is ParserMsgpack (wire.go)
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
