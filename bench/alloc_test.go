@@ -89,3 +89,36 @@ func allocationBudget(t *testing.T, attach func(*sio.Server) (detach func())) {
 		t.Errorf("broadcasts %d, deliveries %d; want 201, %d", got.Broadcasts, got.Deliveries, 201*n)
 	}
 }
+
+// TestMsgpackBroadcastEncodedOnce: with the msgpack parser a broadcast's
+// msgpack form is made once and shared, so its allocations do not grow
+// with the recipients (10 or 300 sockets: the same count), and every
+// recipient gets one binary frame per broadcast.
+func TestMsgpackBroadcastEncodedOnce(t *testing.T) {
+	allocs := func(n int) (float64, []*fakeConn) {
+		srv := benchapp.New(msgpackOpts)
+		t.Cleanup(srv.Close)
+		conns := make([]*fakeConn, n)
+		for i := range conns {
+			conns[i] = connectMsgpack(t, srv)
+		}
+		msg := mp(t, `2["bcast","`+payload(100)+`"]`)
+		in := make([]byte, len(msg))
+		a := testing.AllocsPerRun(100, func() {
+			copy(in, msg)
+			conns[0].h.OnMessage(conns[0], true, in)
+		})
+		return a, conns
+	}
+	small, _ := allocs(10)
+	large, conns := allocs(300)
+	if large != small {
+		t.Errorf("allocations per broadcast: %v to 10 sockets, %v to 300: not encoded once", small, large)
+	}
+	for i, c := range conns {
+		if c.frames != 2+101 { // CONNECT answer (header + payload), then one frame per broadcast
+			t.Fatalf("socket %d got %d frames, want %d", i, c.frames, 2+101)
+		}
+	}
+	t.Logf("msgpack broadcast: %v allocations per broadcast", large)
+}

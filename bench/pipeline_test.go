@@ -49,6 +49,16 @@ func (noHeaders) Header(string) []byte { return nil }
 
 // connect opens a WebSocket session on srv and joins the main namespace.
 func connect(tb testing.TB, srv *sio.Server) *fakeConn {
+	c := openWS(tb, srv)
+	c.h.OnMessage(c, false, []byte("40"))
+	if c.frames < 2 {
+		tb.Fatal("no CONNECT answer")
+	}
+	return c
+}
+
+// openWS opens an Engine.IO session on a fake WebSocket.
+func openWS(tb testing.TB, srv *sio.Server) *fakeConn {
 	c := &fakeConn{}
 	srv.Engine().HandleRequest(&eio.Request{
 		Method:   []byte("GET"),
@@ -59,12 +69,10 @@ func connect(tb testing.TB, srv *sio.Server) *fakeConn {
 	if c.h == nil {
 		tb.Fatal("no WebSocket session")
 	}
-	c.h.OnMessage(c, false, []byte("40"))
-	if c.frames < 2 {
-		tb.Fatal("no CONNECT answer")
-	}
 	return c
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func payload(n int) string { return strings.Repeat("x", n) }
 

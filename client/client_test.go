@@ -96,12 +96,18 @@ func TestEventsAndAcks(t *testing.T) {
 	})
 }
 
-func TestBinary(t *testing.T) {
+func TestBinary(t *testing.T) { testBinary(t, ParserDefault) }
+
+// TestMsgpackParser: TestBinary with Options.Parser ParserMsgpack against
+// servers using socket.io-msgpack-parser (Node's and sio.ParserMsgpack).
+func TestMsgpackParser(t *testing.T) { testBinary(t, ParserMsgpack) }
+
+func testBinary(t *testing.T, pr Parser) {
 	forKinds(t, func(t *testing.T, kind string) {
-		url := serverURL(t, kind, serverConfig{})
+		url := serverURL(t, kind, serverConfig{Msgpack: pr == ParserMsgpack})
 		for _, tc := range transportsCases {
 			t.Run(tc.name, func(t *testing.T) {
-				s, r := newSocket(t, url, "/", &Options{Transports: tc.transports}, nil)
+				s, r := newSocket(t, url, "/", &Options{Transports: tc.transports, Parser: pr}, nil)
 				s.On("question", func(e *Event) {
 					v, err := e.Value(0)
 					if err != nil {

@@ -5,7 +5,8 @@
 // events and acknowledgements both ways with binary attachments,
 // connect_error with the server's data, automatic reconnection with
 // exponential backoff and jitter, buffering of emits while disconnected,
-// and connection state recovery.
+// connection state recovery, and the socket.io-msgpack-parser wire format
+// for servers that use it (Options.Parser).
 //
 // # Shape
 //

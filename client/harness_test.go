@@ -30,6 +30,7 @@ type serverConfig struct {
 	PingInterval int  `json:"pingInterval,omitempty"` // ms
 	PingTimeout  int  `json:"pingTimeout,omitempty"`  // ms
 	MaxPayload   int  `json:"maxPayload,omitempty"`
+	Msgpack      bool `json:"msgpack,omitempty"` // socket.io-msgpack-parser on the server
 }
 
 var shared struct {
@@ -126,6 +127,9 @@ func oursOptions(cfg serverConfig) *sio.Options {
 	}}
 	if cfg.Recovery {
 		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: time.Minute}
+	}
+	if cfg.Msgpack {
+		o.Parser = sio.ParserMsgpack
 	}
 	return o
 }

@@ -174,6 +174,12 @@ func (m *Manager) writePacket(text []byte, atts [][]byte) {
 	if m.engine == nil {
 		return
 	}
+	if m.opts.Parser == ParserMsgpack {
+		if p, err := msgpackPacket(text, atts); err == nil {
+			m.engine.write(p)
+		}
+		return
+	}
 	pkts := make([]eio.Packet, 0, 1+len(atts))
 	pkts = append(pkts, eio.Packet{Type: eio.PacketMessage, Data: text})
 	for _, a := range atts {
@@ -230,6 +236,10 @@ func (m *Manager) engineUpgrade(e *engine, name string) {
 // aliases the transport's buffer; whatever outlives the call is copied.
 func (m *Manager) engineData(e *engine, data []byte, binary bool) {
 	if e != m.engine || m.phase != subsOpen {
+		return
+	}
+	if m.opts.Parser == ParserMsgpack {
+		m.msgpackData(data, binary)
 		return
 	}
 	if binary {

@@ -69,6 +69,10 @@ type Options struct {
 	// ws client). The server's maxPayload, from the handshake, bounds what
 	// the client sends in one polling request.
 	MaxMessage int
+	// Parser is the wire format of Socket.IO packets, which must be the
+	// server's: ParserDefault, or ParserMsgpack for a server using
+	// socket.io-msgpack-parser (the official client's parser option).
+	Parser Parser
 }
 
 // SocketOptions configures one namespace's Socket. The zero value is valid.

@@ -423,9 +423,9 @@ type sioRecoveryResult struct {
 	Log              [][]json.RawMessage `json:"log"`
 }
 
-func sioRecovery(t *testing.T, tg *Target, transport string) {
+func sioRecovery(t *testing.T, tg *Target, transport string, msgpack ...bool) {
 	var res sioRecoveryResult
-	runSIO(t, tg, "sio-recovery.js", map[string]any{"transport": transport}, &res)
+	runSIO(t, tg, "sio-recovery.js", map[string]any{"transport": transport, "msgpack": len(msgpack) > 0 && msgpack[0]}, &res)
 	if res.PID == "" || res.OffsetBeforeDrop == "" {
 		t.Errorf("no pid (%q) or offset (%q) before the drop: recovery is not on", res.PID, res.OffsetBeforeDrop)
 	}

@@ -61,6 +61,10 @@ func (c *client) forceClose() { c.sess.Close() }
 // OnMessage implements eio.SessionHandler.
 func (c *client) OnMessage(sess *eio.Session, data []byte, binary bool) {
 	c.srv.countIn(sess, len(data))
+	if c.srv.msgpack {
+		c.onMsgpackMessage(data, binary)
+		return
+	}
 	if binary {
 		if c.bin == nil {
 			c.violation("an attachment nobody announced")

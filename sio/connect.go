@@ -182,12 +182,8 @@ func (c *client) sendConnectError(nsp, msg string, data *any) {
 		}
 	}
 	b.B = append(b.B, '}')
-	pb := c.srv.getBuf()
-	defer c.srv.putBuf(pb)
 	p := Packet{Type: PacketConnectError, Namespace: []byte(nsp), ID: -1, Data: b.B}
-	pb.B = parser.AppendPacket(pb.B, &p)
-	c.srv.countOut(c.sess, pb.B, nil)
-	_ = c.sess.Send(pb.B, false)
+	c.sendPacket(&p)
 }
 
 func (c *client) isJoining(name string) bool {

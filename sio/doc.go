@@ -21,5 +21,7 @@
 // every other method are safe from any goroutine. Passing &e.Args to Emit
 // or Ack relays the received arguments without decoding them.
 //
-// The packet codec is package sio/parser.
+// Options.Parser selects the wire format: the default parser's, or that
+// of the npm package socket.io-msgpack-parser (ParserMsgpack), for clients
+// created with it. The packet codecs are package sio/parser.
 package sio

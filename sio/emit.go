@@ -47,17 +47,26 @@ type Encoded struct {
 
 	frames *broadcast.Frames // WebSocket form, built for broadcasts
 	buf    *bytebufferpool.ByteBuffer
-	srv    *Server // owner of the pools; nil for logged copies
+	// mp is the packet in ParserMsgpack's form (wire.go), made on first
+	// use in mpBuf; mpFailed: it could not be made.
+	mp       []byte
+	mpBuf    *bytebufferpool.ByteBuffer
+	mpFailed bool
+	srv      *Server // owner of the pools; nil for logged copies
 	// shared: recipients of a broadcast (sendShared), sharedWS: those of
 	// them on WebSocket; counted in Stats at release, once per broadcast.
 	shared, sharedWS int32
 }
 
 // wsFrames returns the complete WebSocket frames of the packet (Engine.IO
-// v4): a text frame "4"+Packet, then one binary frame per attachment.
-// Built on first use, shared by reference; not safe for concurrent first
-// use (a broadcast runs on one goroutine).
-func (e *Encoded) wsFrames() *broadcast.Frames {
+// v4): a text frame "4"+Packet, then one binary frame per attachment; with
+// ParserMsgpack (mp), one binary frame of the msgpack form. Built on first
+// use, shared by reference; not safe for concurrent first use (a broadcast
+// runs on one goroutine).
+func (e *Encoded) wsFrames(mp bool) *broadcast.Frames {
+	if e.frames == nil && mp {
+		e.frames = e.msgpackFrames()
+	}
 	if e.frames == nil {
 		f := broadcast.NewFrames()
 		b := f.B()
@@ -87,12 +96,16 @@ func (e *Encoded) release() {
 	}
 	srv := e.srv
 	if srv == nil {
+		e.mp, e.mpBuf, e.mpFailed = nil, nil, false
 		return
 	}
 	if e.shared > 0 {
 		srv.countShared(e, e.shared, e.sharedWS)
 	}
 	srv.putBuf(e.buf)
+	if e.mpBuf != nil {
+		srv.putBuf(e.mpBuf)
+	}
 	*e = Encoded{}
 	srv.pools.encs.Put(e)
 }

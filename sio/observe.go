@@ -304,12 +304,15 @@ func (s *Server) countShared(e *Encoded, recipients, ws int32) {
 	if ws == 0 {
 		return
 	}
-	n := len(e.Packet)
+	n, parts := len(e.Packet), 1+len(e.Attachments)
 	for _, a := range e.Attachments {
 		n += len(a)
 	}
+	if e.mp != nil { // ParserMsgpack: one message
+		n, parts = len(e.mp), 1
+	}
 	l := &c.out[TransportWebSocket]
-	l.packets.Add(int64(ws) * int64(1+len(e.Attachments)))
+	l.packets.Add(int64(ws) * int64(parts))
 	l.bytes.Add(int64(ws) * int64(n))
 }
 

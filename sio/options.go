@@ -19,7 +19,9 @@ type Options struct {
 	// ConnectTimeout closes an Engine.IO session that has joined no
 	// namespace within it (default 45 s).
 	ConnectTimeout time.Duration
-	// MaxAttachments bounds the binary attachments of one packet (default 10).
+	// MaxAttachments bounds the binary attachments of one packet (default
+	// 10). With ParserMsgpack binary values are inline and only
+	// EIO.MaxPayload bounds them, as in Node.
 	MaxAttachments int
 	// MaxNamespaces bounds the namespaces one connection may join at once
 	// (default 100; Node has no bound): a CONNECT past it gets a
@@ -47,6 +49,12 @@ type Options struct {
 	Recovery *RecoveryOptions
 	// Adapter builds each namespace's adapter (default: in memory).
 	Adapter func(nsp *Namespace) Adapter
+	// Parser is the wire format of Socket.IO packets for the whole server
+	// (Node's parser option): ParserDefault (the zero value), or
+	// ParserMsgpack for clients created with the npm package
+	// socket.io-msgpack-parser. Both ends must use the same one; handlers,
+	// adapters and the Redis adapter's cluster see the same data either way.
+	Parser Parser
 	// Workers > 0 runs event handlers on a pool of that many goroutines,
 	// keeping each socket's order, instead of on the event loop. Use it when
 	// handlers block.

@@ -22,7 +22,8 @@ var recoverable = map[string]bool{
 }
 
 type sessionStore struct {
-	maxAge time.Duration
+	maxAge  time.Duration
+	msgpack bool // ParserMsgpack: logged copies carry their msgpack form
 
 	mu       sync.Mutex
 	sessions map[string]*savedSession // by pid
@@ -65,6 +66,14 @@ func (st *sessionStore) log(nsp string, offset string, opts *BroadcastOptions, e
 	cp := &Encoded{Packet: append([]byte(nil), enc.Packet...)}
 	for _, a := range enc.Attachments {
 		cp.Attachments = append(cp.Attachments, append([]byte(nil), a...))
+	}
+	if st.msgpack {
+		// Made now: replays to several sockets may run at once.
+		if mp := enc.msgpackForm(); mp != nil {
+			cp.mp = append([]byte(nil), mp...)
+		} else {
+			cp.mpFailed = true
+		}
 	}
 	now := time.Now()
 	st.mu.Lock()

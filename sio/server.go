@@ -32,6 +32,8 @@ type Server struct {
 	floods atomic.Int64 // events refused by Options.EventRate (flood.go)
 	obs    obsState     // observers and their counters (observe.go)
 
+	msgpack bool // Options.Parser is ParserMsgpack (wire.go)
+
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*parentNamespace
@@ -71,6 +73,7 @@ func NewServer(o *Options) *Server {
 			s.opts.EIO.Fallback = cf.serve
 		}
 	}
+	s.msgpack = s.opts.Parser == ParserMsgpack
 	s.eio = eio.NewServer(&s.opts.EIO)
 	s.trace = s.debugOn()
 	s.wheel = timer.Of(s.eio) // one timer goroutine per server
@@ -79,6 +82,7 @@ func NewServer(o *Options) *Server {
 	}
 	if s.opts.Recovery != nil {
 		s.recovery = newSessionStore(s.opts.Recovery.MaxDisconnectionDuration)
+		s.recovery.msgpack = s.msgpack
 	}
 	s.main = s.Of("/")
 	s.eio.OnConnection(s.onEngineConnection)

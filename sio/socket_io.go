@@ -152,12 +152,8 @@ func (s *Socket) sendAck(id int64, args []any) error {
 
 // sendControl sends a CONNECT or DISCONNECT packet with an optional JSON body.
 func (s *Socket) sendControl(t PacketType, data []byte) {
-	b := s.client.srv.getBuf()
 	p := Packet{Type: t, Namespace: []byte(s.nsp.name), ID: -1, Data: data}
-	b.B = parser.AppendPacket(b.B, &p)
-	s.client.srv.countOut(s.client.sess, b.B, nil)
-	_ = s.client.sess.Send(b.B, false)
-	s.client.srv.putBuf(b)
+	s.client.sendPacket(&p)
 }
 
 // sendEncoded writes an encoded packet to the socket's session.
@@ -167,7 +163,15 @@ func (s *Socket) sendEncoded(enc *Encoded, volatile bool) {
 		s.client.srv.countDropped()
 		return
 	}
-	s.client.srv.countOut(sess, enc.Packet, enc.Attachments)
+	srv := s.client.srv
+	if srv.msgpack {
+		if mp := enc.msgpackForm(); mp != nil {
+			srv.countOut(sess, mp, nil)
+			_ = sess.Send(mp, true)
+		}
+		return
+	}
+	srv.countOut(sess, enc.Packet, enc.Attachments)
 	_ = sess.SendPacket(enc.Packet, enc.Attachments)
 }
 
@@ -182,12 +186,18 @@ func (s *Socket) sendShared(enc *Encoded, volatile bool, b *broadcast.Batch) {
 		s.sendEncoded(enc, volatile)
 		return
 	}
+	srv := s.client.srv
+	if srv.msgpack && enc.msgpackForm() == nil {
+		return // not transcodable (an adapter's malformed packet)
+	}
 	if enc.srv != nil {
 		enc.sharedWS++
-	} else { // an adapter's packet (from another node): no release to count at
-		s.client.srv.countOut(s.sess, enc.Packet, enc.Attachments)
+	} else if srv.msgpack { // an adapter's packet (from another node): no release to count at
+		srv.countOut(s.sess, enc.mp, nil)
+	} else {
+		srv.countOut(s.sess, enc.Packet, enc.Attachments)
 	}
-	f := enc.wsFrames()
+	f := enc.wsFrames(srv.msgpack)
 	if bc, ok := c.(broadcast.Conn); ok {
 		b.Send(bc, f, volatile)
 		return

@@ -49,7 +49,13 @@ func node(t *testing.T, key string) string {
 // nodeWith starts the node of node on an adapter of its own.
 func nodeWith(t *testing.T, adapter func(*sio.Namespace) sio.Adapter) (string, *sio.Server) {
 	t.Helper()
-	srv := sio.NewServer(&sio.Options{Adapter: adapter})
+	return nodeOpts(t, &sio.Options{Adapter: adapter})
+}
+
+// nodeOpts is nodeWith with more server options.
+func nodeOpts(t *testing.T, o *sio.Options) (string, *sio.Server) {
+	t.Helper()
+	srv := sio.NewServer(o)
 	srv.OnConnection(func(s *sio.Socket) {
 		s.On("bcast", func(e *sio.Event) { _ = srv.Emit("msg", &e.Args) })
 		s.On("others", func(e *sio.Event) { _ = s.Broadcast().Emit("msg", &e.Args) })

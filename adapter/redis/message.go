@@ -3,6 +3,8 @@ package redis
 import (
 	"errors"
 	"strconv"
+
+	"github.com/sioloop/sioloop/internal/msgpack"
 )
 
 // Broadcast is one broadcast as the Node.js redis adapter publishes it:
@@ -27,8 +29,8 @@ var errBroadcast = errors.New("redis: not a broadcast message")
 // AppendBroadcast appends b as the Node adapter encodes it:
 // [uid, packet, opts].
 func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
-	dst = appendArrayHeader(dst, 3)
-	dst = appendStr(dst, b.UID)
+	dst = msgpack.AppendArrayHeader(dst, 3)
+	dst = msgpack.AppendStr(dst, b.UID)
 	dst, err := appendPacket(dst, b)
 	if err != nil {
 		return nil, err
@@ -38,50 +40,50 @@ func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
 
 // appendPacket appends {type: 2, data, nsp} (the Node adapter's key order).
 func appendPacket(dst []byte, b *Broadcast) ([]byte, error) {
-	dst = appendMapHeader(dst, 3)
-	dst = appendStr(dst, "type")
-	dst = appendInt(dst, 2)
-	dst = appendStr(dst, "data")
+	dst = msgpack.AppendMapHeader(dst, 3)
+	dst = msgpack.AppendStr(dst, "type")
+	dst = msgpack.AppendInt(dst, 2)
+	dst = msgpack.AppendStr(dst, "data")
 	var err error
 	if dst, err = AppendMsgpack(dst, b.Data, b.Attachments); err != nil {
 		return nil, err
 	}
-	dst = appendStr(dst, "nsp")
-	return appendStr(dst, b.Nsp), nil
+	dst = msgpack.AppendStr(dst, "nsp")
+	return msgpack.AppendStr(dst, b.Nsp), nil
 }
 
 // appendOpts appends {rooms, except, flags}; timeout (ms, 0: none) is the
 // flag of a broadcast with acks.
 func appendOpts(dst []byte, b *Broadcast, timeout int64) []byte {
-	dst = appendMapHeader(dst, 3)
-	dst = appendStr(dst, "rooms")
+	dst = msgpack.AppendMapHeader(dst, 3)
+	dst = msgpack.AppendStr(dst, "rooms")
 	dst = appendStrings(dst, b.Rooms)
-	dst = appendStr(dst, "except")
+	dst = msgpack.AppendStr(dst, "except")
 	dst = appendStrings(dst, b.Except)
-	dst = appendStr(dst, "flags")
+	dst = msgpack.AppendStr(dst, "flags")
 	n := 0
 	for _, on := range []bool{b.Volatile, b.Compress != nil, timeout > 0} {
 		if on {
 			n++
 		}
 	}
-	dst = appendMapHeader(dst, n)
+	dst = msgpack.AppendMapHeader(dst, n)
 	if b.Volatile {
-		dst = appendBool(appendStr(dst, "volatile"), true)
+		dst = msgpack.AppendBool(msgpack.AppendStr(dst, "volatile"), true)
 	}
 	if b.Compress != nil {
-		dst = appendBool(appendStr(dst, "compress"), *b.Compress)
+		dst = msgpack.AppendBool(msgpack.AppendStr(dst, "compress"), *b.Compress)
 	}
 	if timeout > 0 {
-		dst = appendInt(appendStr(dst, "timeout"), timeout)
+		dst = msgpack.AppendInt(msgpack.AppendStr(dst, "timeout"), timeout)
 	}
 	return dst
 }
 
 func appendStrings(dst []byte, ss []string) []byte {
-	dst = appendArrayHeader(dst, len(ss))
+	dst = msgpack.AppendArrayHeader(dst, len(ss))
 	for _, s := range ss {
-		dst = appendStr(dst, s)
+		dst = msgpack.AppendStr(dst, s)
 	}
 	return dst
 }
@@ -89,7 +91,7 @@ func appendStrings(dst []byte, ss []string) []byte {
 // ParseBroadcast decodes a broadcast message (any map key order, unknown
 // keys skipped; a missing nsp is "/", as the Node adapter reads it).
 func ParseBroadcast(m []byte) (*Broadcast, error) {
-	n, m, err := arrayLen(m)
+	n, m, err := msgpack.ArrayLen(m)
 	if err != nil || n != 3 {
 		return nil, errBroadcast
 	}
@@ -177,15 +179,15 @@ const (
 // AppendAckRequest appends a broadcast with acks, a msgpack request:
 // {uid, requestId, type: 7, packet, opts} with flags.timeout in ms.
 func AppendAckRequest(dst []byte, b *Broadcast, requestID string, timeoutMs int64) ([]byte, error) {
-	dst = appendMapHeader(dst, 5)
-	dst = appendStr(appendStr(dst, "uid"), b.UID)
-	dst = appendStr(appendStr(dst, "requestId"), requestID)
-	dst = appendInt(appendStr(dst, "type"), reqBroadcast)
-	dst, err := appendPacket(appendStr(dst, "packet"), b)
+	dst = msgpack.AppendMapHeader(dst, 5)
+	dst = msgpack.AppendStr(msgpack.AppendStr(dst, "uid"), b.UID)
+	dst = msgpack.AppendStr(msgpack.AppendStr(dst, "requestId"), requestID)
+	dst = msgpack.AppendInt(msgpack.AppendStr(dst, "type"), reqBroadcast)
+	dst, err := appendPacket(msgpack.AppendStr(dst, "packet"), b)
 	if err != nil {
 		return nil, err
 	}
-	return appendOpts(appendStr(dst, "opts"), b, timeoutMs), nil
+	return appendOpts(msgpack.AppendStr(dst, "opts"), b, timeoutMs), nil
 }
 
 // msgpackRequest is a msgpack request or response: a broadcast with acks
@@ -251,12 +253,12 @@ func parseMsgpackRequest(m []byte) (*msgpackRequest, error) {
 // {type: 9, requestId, packet: answer}, answer being the JSON of the
 // client's first ack argument (placeholders for atts).
 func AppendAckResponse(dst []byte, requestID string, answer []byte, atts [][]byte) ([]byte, error) {
-	dst = appendMapHeader(dst, 3)
-	dst = appendInt(appendStr(dst, "type"), reqBroadcastAck)
-	dst = appendStr(appendStr(dst, "requestId"), requestID)
-	dst = appendStr(dst, "packet")
+	dst = msgpack.AppendMapHeader(dst, 3)
+	dst = msgpack.AppendInt(msgpack.AppendStr(dst, "type"), reqBroadcastAck)
+	dst = msgpack.AppendStr(msgpack.AppendStr(dst, "requestId"), requestID)
+	dst = msgpack.AppendStr(dst, "packet")
 	if len(answer) == 0 {
-		return appendNil(dst), nil
+		return msgpack.AppendNil(dst), nil
 	}
 	return AppendMsgpack(dst, answer, atts)
 }
@@ -264,7 +266,7 @@ func AppendAckResponse(dst []byte, requestID string, answer []byte, atts [][]byt
 // mapEach calls fn with each key of the msgpack map at the start of m and
 // what follows the key; fn consumes the value and returns what follows it.
 func mapEach(m []byte, fn func(key string, v []byte) ([]byte, error)) ([]byte, error) {
-	n, m, err := mapLen(m)
+	n, m, err := msgpack.MapLen(m)
 	if err != nil {
 		return nil, err
 	}
@@ -286,30 +288,6 @@ func skip(m []byte) ([]byte, error) {
 	return rest, err
 }
 
-func arrayLen(m []byte) (int, []byte, error) {
-	switch {
-	case len(m) == 0:
-		return 0, nil, errMsgpack
-	case m[0]&0xf0 == 0x90:
-		return int(m[0] & 0x0f), m[1:], nil
-	case m[0] == 0xdc || m[0] == 0xdd:
-		return length(m[1:], 2<<(m[0]-0xdc))
-	}
-	return 0, nil, errMsgpack
-}
-
-func mapLen(m []byte) (int, []byte, error) {
-	switch {
-	case len(m) == 0:
-		return 0, nil, errMsgpack
-	case m[0]&0xf0 == 0x80:
-		return int(m[0] & 0x0f), m[1:], nil
-	case m[0] == 0xde || m[0] == 0xdf:
-		return length(m[1:], 2<<(m[0]-0xde))
-	}
-	return 0, nil, errMsgpack
-}
-
 func readStr(m []byte) (string, []byte, error) {
 	var n int
 	var err error
@@ -319,7 +297,7 @@ func readStr(m []byte) (string, []byte, error) {
 	case m[0]&0xe0 == 0xa0:
 		n, m = int(m[0]&0x1f), m[1:]
 	case m[0] >= 0xd9 && m[0] <= 0xdb:
-		if n, m, err = length(m[1:], 1<<(m[0]-0xd9)); err != nil {
+		if n, m, err = msgpack.Length(m[1:], 1<<(m[0]-0xd9)); err != nil {
 			return "", nil, err
 		}
 	default:
@@ -332,7 +310,7 @@ func readStr(m []byte) (string, []byte, error) {
 }
 
 func readStrings(m []byte) ([]string, []byte, error) {
-	n, m, err := arrayLen(m)
+	n, m, err := msgpack.ArrayLen(m)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,8 @@
 // "listening <port>" and serves until killed (it exits by itself after
 // two minutes, or when its stdin closes, so it never outlives the test).
 //
-// argv[2] is JSON: {recovery, pingInterval, pingTimeout, maxPayload}.
+// argv[2] is JSON: {recovery, pingInterval, pingTimeout, maxPayload,
+// msgpack (the socket.io-msgpack-parser wire format)}.
 //
 // Namespaces "/" and "/admin" share the handlers below; "/private" only
 // admits auth {token: "secret"} and refuses others with data.
@@ -19,6 +20,7 @@ const io = new Server({
   connectionStateRecovery: opts.recovery
     ? { maxDisconnectionDuration: 60000, skipMiddlewares: true }
     : undefined,
+  parser: opts.msgpack ? require("socket.io-msgpack-parser") : undefined,
 });
 
 function handlers(nsp) {

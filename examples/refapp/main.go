@@ -9,7 +9,8 @@
 //	go run ./examples/refapp -profile default -addr 127.0.0.1:3000
 //
 // -profile selects the server options of one column of the README's
-// profile table: default, ref, small, cors, cookie, recovery, flood, asyncallow.
+// profile table: default, ref, small, cors, cookie, recovery, flood, asyncallow,
+// msgpack, recovery-msgpack.
 //
 // What the server observes is written to stdout, one line per event, in
 // the notation of the captures' "# server:" lines (connection, event-in,
@@ -79,12 +80,18 @@ func profileOptions(name string) (sio.Options, error) {
 				done(nil)
 			})
 		}
+	case "msgpack":
+		// The socket.io-msgpack-parser wire format (clients must use it too).
+		o.Parser = sio.ParserMsgpack
+	case "recovery-msgpack":
+		o.Recovery = &sio.RecoveryOptions{MaxDisconnectionDuration: 120 * time.Second}
+		o.Parser = sio.ParserMsgpack
 	case "flood":
 		// sioloop only (Node has no event rate limit): 20 events/s per
 		// connection, then disconnect.
 		o.EventRate, o.EventBurst, o.FloodAction = 20, 20, sio.FloodDisconnect
 	default:
-		return o, fmt.Errorf("unknown profile %q (default, ref, small, cors, cookie, recovery, flood, asyncallow)", name)
+		return o, fmt.Errorf("unknown profile %q (default, ref, small, cors, cookie, recovery, flood, asyncallow, msgpack, recovery-msgpack)", name)
 	}
 	return o, nil
 }
@@ -92,7 +99,7 @@ func profileOptions(name string) (sio.Options, error) {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address (port 0: any free port)")
 	mode := flag.String("mode", "gnet", "network layer: gnet (event loops) or http (net/http with the servers as http.Handler)")
-	profile := flag.String("profile", "default", "server options: default, ref, small, cors, cookie, recovery, flood, asyncallow")
+	profile := flag.String("profile", "default", "server options: default, ref, small, cors, cookie, recovery, flood, asyncallow, msgpack, recovery-msgpack")
 	flag.Parse()
 
 	opts, err := profileOptions(*profile)

@@ -43,6 +43,11 @@ const PROFILES = {
   cors: { cors: { origin: ["https://app.example.com"], credentials: true } },
   cookie: { cookie: true },
   recovery: { connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true } },
+  msgpack: { parser: require("socket.io-msgpack-parser") },
+  "recovery-msgpack": {
+    connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true },
+    parser: require("socket.io-msgpack-parser"),
+  },
 };
 
 module.exports = { parseFlags, hostPort, PROFILES };

@@ -29,8 +29,10 @@ function drop(s) {
 
 sio.run(async (a) => {
   const log = []; // A's view, in order
-  const A = sio.client(a.url, "/", { transports: [a.transport || "websocket"], label: "A" });
-  const B = sio.client(a.url, "/", { transports: ["websocket"], label: "B" });
+  // a.msgpack: both clients use socket.io-msgpack-parser (profile recovery-msgpack).
+  const parser = a.msgpack ? { parser: require("socket.io-msgpack-parser") } : {};
+  const A = sio.client(a.url, "/", { transports: [a.transport || "websocket"], label: "A", ...parser });
+  const B = sio.client(a.url, "/", { transports: ["websocket"], label: "B", ...parser });
   for (const ev of ["message-back", "bcast", "room-msg", "auth"]) {
     A.on(ev, (...xs) => log.push([ev, ...xs.map(sio.ser)]));
   }

@@ -4,6 +4,9 @@
 // encode arguments the way JSON.stringify writes them, with []byte (and
 // Binary) values as binary attachments behind placeholders; SkipValue and
 // ArrayIter scan JSON without decoding it; Assembler puts a binary packet
-// back together from its attachments. Returned slices alias the input
-// unless a function says otherwise.
+// back together from its attachments. ParseMsgpackPacket and
+// AppendMsgpackPacket read and write the socket.io-msgpack-parser 3.0 wire
+// format in terms of that same text form, on the msgpack ⇄ JSON
+// transcoder (AppendMsgpack, AppendMsgpackJSON) the Redis adapter uses
+// too. Returned slices alias the input unless a function says otherwise.
 package parser
