@@ -643,6 +643,7 @@ func (a *Adapter) receive(m *goredis.Message, b *burst) {
 		default:
 			a.MemoryAdapter.DisconnectSockets(&msg.opts, msg.close)
 		}
+		a.w.settle(a) // the rooms just joined are subscribed before what follows
 	case opFetch:
 		list, _ := a.MemoryAdapter.FetchSockets(a.ctx, &msg.opts)
 		if list == nil {
@@ -808,6 +809,7 @@ type wire interface {
 	requestID() string
 	subscribe(ctx context.Context, c goredis.UniversalClient) *goredis.PubSub
 	watchRooms(a *Adapter) // the sharded adapter's dynamic subscriptions
+	settle(a *Adapter)     // brings them in line now
 	publish(ctx context.Context, c goredis.Cmdable, channel string, msg []byte) *goredis.IntCmd
 	serverCount(ctx context.Context, c goredis.UniversalClient) (int, error)
 	decode(a *Adapter, channel string, payload []byte) *message

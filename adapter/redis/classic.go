@@ -41,6 +41,7 @@ func (w *classic) subscribe(ctx context.Context, c goredis.UniversalClient) *gor
 }
 
 func (w *classic) watchRooms(*Adapter) {}
+func (w *classic) settle(*Adapter)     {}
 
 func (w *classic) publish(ctx context.Context, c goredis.Cmdable, ch string, msg []byte) *goredis.IntCmd {
 	return c.Publish(ctx, ch, msg)

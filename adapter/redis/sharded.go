@@ -39,6 +39,7 @@ const (
 type sharded struct {
 	id, nsp, mode string
 	ch, resCh     string
+	rooms         *roomSubs // dynamic modes
 }
 
 func newSharded(nsp, key, mode string) *sharded {
@@ -72,70 +73,96 @@ func (w *sharded) roomChannel(room string) string { return w.ch + room + "#" }
 // looksLikeSocketID is the Node adapter's test for a socket's own room.
 func looksLikeSocketID(room string) bool { return len(room) == 20 }
 
-// watchRooms keeps, in the dynamic modes, one subscription per room with
+// roomSubs keeps, in the dynamic modes, one subscription per room with
 // sockets here: the room events of the in-memory adapter mark what is
-// wanted (they run under its lock: no network there), and one goroutine
-// brings the subscriptions in line, in order.
+// wanted (they run under its lock: no network there), and reconcile brings
+// the subscriptions in line, in order: on a goroutine of its own for
+// rooms joined by the application, and at once on the receiving goroutine
+// after a request from another node (a remote join followed by a
+// broadcast to that room then finds the subscription up, which Node's
+// adapter does not ensure).
+type roomSubs struct {
+	mu   sync.Mutex
+	want map[string]bool
+	kick chan struct{}
+
+	subMu      sync.Mutex // held while subscribing
+	subscribed map[string]bool
+}
+
 func (w *sharded) watchRooms(a *Adapter) {
 	if w.mode == Static {
 		return
 	}
-	var (
-		mu   sync.Mutex
-		want = map[string]bool{}
-		kick = make(chan struct{}, 1)
-	)
-	mark := func(room string, on bool) {
-		mu.Lock()
-		want[room] = on
-		mu.Unlock()
-		select {
-		case kick <- struct{}{}:
-		default:
-		}
-	}
+	r := &roomSubs{want: map[string]bool{}, kick: make(chan struct{}, 1), subscribed: map[string]bool{}}
+	w.rooms = r
 	a.MemoryAdapter.OnRoomEvent(func(ev sio.RoomEvent, room, sid string) {
 		switch ev {
 		case sio.RoomJoined:
 			if room != sid || w.mode == DynamicPrivate {
-				mark(room, true)
+				r.mark(room, true)
 			}
 		case sio.RoomDeleted:
-			mark(room, false)
+			r.mark(room, false)
 		}
 	})
 	a.done.Add(1)
 	go func() {
 		defer a.done.Done()
-		subscribed := map[string]bool{}
 		for {
 			select {
 			case <-a.ctx.Done():
 				return
-			case <-kick:
-			}
-			mu.Lock()
-			changes := want
-			want = map[string]bool{}
-			mu.Unlock()
-			for room, on := range changes {
-				if on == subscribed[room] {
-					continue
-				}
-				var err error
-				if on {
-					err = a.ps.SSubscribe(a.ctx, w.roomChannel(room))
-					subscribed[room] = true
-				} else {
-					err = a.ps.SUnsubscribe(a.ctx, w.roomChannel(room))
-					delete(subscribed, room)
-				}
-				if err != nil && a.ctx.Err() == nil && a.opts.OnError != nil {
-					a.opts.OnError(fmt.Errorf("redis adapter %s: (un)subscribing room %q: %w", a.nsp.Name(), room, err))
-				}
+			case <-r.kick:
+				w.settle(a)
 			}
 		}
 	}()
+}
+
+func (r *roomSubs) mark(room string, on bool) {
+	r.mu.Lock()
+	r.want[room] = on
+	r.mu.Unlock()
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// settle subscribes to the rooms marked since the last call (and
+// unsubscribes from the deleted ones).
+func (w *sharded) settle(a *Adapter) {
+	r := w.rooms
+	if r == nil {
+		return
+	}
+	r.subMu.Lock()
+	defer r.subMu.Unlock()
+	r.mu.Lock()
+	if len(r.want) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	changes := r.want
+	r.want = map[string]bool{}
+	r.mu.Unlock()
+	for room, on := range changes {
+		if on == r.subscribed[room] {
+			continue
+		}
+		var err error
+		if on {
+			err = a.ps.SSubscribe(a.ctx, w.roomChannel(room))
+			r.subscribed[room] = true
+		} else {
+			err = a.ps.SUnsubscribe(a.ctx, w.roomChannel(room))
+			delete(r.subscribed, room)
+		}
+		if err != nil && a.ctx.Err() == nil && a.opts.OnError != nil {
+			a.opts.OnError(fmt.Errorf("redis adapter %s: (un)subscribing room %q: %w", a.nsp.Name(), room, err))
+		}
+	}
 }
 
 // clusterMessage is the envelope of the cluster protocol, in its key
