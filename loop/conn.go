@@ -42,6 +42,8 @@ type evloop struct {
 	iov     [][]byte
 	written []frameRefs
 	hint    int
+
+	writes atomic.Int64 // write(2)/writev(2) calls of flushes (Server.Writes)
 }
 
 type frameRefs struct {
@@ -372,6 +374,9 @@ func (c *conn) flush() {
 		c.backlog.Add(int32(taken))
 	}
 	c.mu.Unlock()
+	if c.state != stClosed && taken > 0 {
+		c.l.writes.Add(1)
+	}
 	if c.state != stClosed {
 		// gnet copies what the kernel did not take: the references can go
 		// right after the write.

@@ -246,6 +246,20 @@ func (s *Server) Refused() int64 { return s.refused.Load() }
 // because their connection still had output waiting for the kernel.
 func (s *Server) VolatileDropped() int64 { return s.volatiles.Load() }
 
+// Writes is the number of writes (one write(2) or writev(2) each) the
+// event loops made to send queued output: frames sent divided by Writes
+// is how many frames a write carries on average (broadcasts and bursts
+// coalesce).
+func (s *Server) Writes() int64 {
+	s.loopMu.Lock()
+	defer s.loopMu.Unlock()
+	var n int64
+	for _, l := range s.loops {
+		n += l.writes.Load()
+	}
+	return n
+}
+
 // Shutdown stops the engine: every connection is closed. It returns once
 // Serve has returned, or with ctx's error. Any goroutine.
 func (s *Server) Shutdown(ctx context.Context) error {

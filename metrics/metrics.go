@@ -31,6 +31,8 @@
 //	                                           error code ("0" transport unknown … "5" unsupported
 //	                                           protocol version; "other": an AllowRequest refusal
 //	                                           with a code of its own)
+//	sioloop_loop_writes_total                  writes of the event loops: packets out / writes is
+//	                                           the frames each write carries (coalescing)
 //	sioloop_flood_refusals_total               events refused by Options.EventRate
 //	sioloop_panics_total                       panics of application code recovered
 //	sioloop_adapter_dropped_total{namespace}   messages a cluster adapter could not publish (queue
@@ -71,7 +73,7 @@ type Collector struct {
 	mu          sync.Mutex
 	reasons     map[string]*atomic.Int64 // disconnections by reason (a few fixed strings)
 
-	sockets, clients, conns, disconns, refused, packets, bytes, bcasts, deliveries, volatiles, floods, panics, dropped, timeouts *prometheus.Desc
+	sockets, clients, conns, disconns, refused, packets, bytes, bcasts, deliveries, volatiles, writes, floods, panics, dropped, timeouts *prometheus.Desc
 }
 
 // New attaches a collector to srv (o may be nil).
@@ -99,6 +101,7 @@ func New(srv *sio.Server, o *Options) *Collector {
 		bcasts:     d("broadcasts_total", "Broadcasts that reached at least one local socket."),
 		deliveries: d("broadcast_deliveries_total", "Local sockets reached by broadcasts."),
 		volatiles:  d("volatile_dropped_total", "Volatile packets dropped for sockets not ready to take them."),
+		writes:     d("loop_writes_total", "Network writes of the event loops (one write or writev each); packets out per write is the coalescing."),
 		floods:     d("flood_refusals_total", "Events refused by the per-connection event rate."),
 		panics:     d("panics_total", "Panics of application code recovered by the server."),
 		dropped:    d("adapter_dropped_total", "Messages the cluster adapter could not publish, per namespace.", "namespace"),
@@ -113,7 +116,7 @@ func (c *Collector) Close() { c.detach() }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.refused, c.packets, c.bytes, c.bcasts, c.deliveries, c.volatiles, c.floods, c.panics, c.dropped, c.timeouts} {
+	for _, d := range []*prometheus.Desc{c.sockets, c.clients, c.conns, c.disconns, c.refused, c.packets, c.bytes, c.bcasts, c.deliveries, c.volatiles, c.writes, c.floods, c.panics, c.dropped, c.timeouts} {
 		ch <- d
 	}
 }
@@ -162,6 +165,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.bcasts, float64(st.Broadcasts))
 	counter(c.deliveries, float64(st.Deliveries))
 	counter(c.volatiles, float64(st.VolatileDropped))
+	counter(c.writes, float64(st.Writes))
 	counter(c.floods, float64(c.srv.FloodCount()))
 	counter(c.panics, float64(c.srv.PanicCount()))
 }

@@ -130,6 +130,9 @@ func TestCollector(t *testing.T) {
 		{"sioloop_connection_errors_total", "code=1", 1, 1},
 		{"sioloop_connection_errors_total", "code=0", 0, 0},
 		{"sioloop_volatile_dropped_total", "", 0, 0},
+		// Every handshake answer, open packet and polling response is a
+		// write; WebSocket frames of one pass share one.
+		{"sioloop_loop_writes_total", "", 6, 1e3},
 		{"sioloop_flood_refusals_total", "", 0, 0},
 		{"sioloop_panics_total", "", 0, 0},
 	} {

@@ -100,6 +100,10 @@ type Stats struct {
 	// (counted by the loops from the start; a loop.Server mounted by hand
 	// tells its own: loop.Server.VolatileDropped).
 	VolatileDropped int64
+	// Writes is the number of network writes of the event loops
+	// (loop.Server.Writes; 0 in net/http mode): packets out divided by
+	// Writes is the frames per write.
+	Writes int64
 }
 
 // counterLine is one transport's counts in one direction, alone on its
@@ -234,6 +238,7 @@ func (s *Server) Stats() Stats {
 	s.lmu.Unlock()
 	if ls != nil {
 		st.VolatileDropped += ls.VolatileDropped()
+		st.Writes = ls.Writes()
 	}
 	return st
 }
