@@ -378,6 +378,9 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		res.Mode = c.Mode
 	}
 	res.Transport, res.Namespace = c.Transport, r.tgt.nsp
+	if r.msgpack {
+		res.Parser = ParserMsgpack
+	}
 	res.Params = Params{
 		Conns: c.Conns, Procs: 1, Loops: len(r.loops), DialConcurrency: c.DialConcurrency,
 		Rate: c.Rate, InFlight: c.InFlight, Duration: c.Duration.Seconds(), Count: c.Count,
