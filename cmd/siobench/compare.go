@@ -114,7 +114,12 @@ func compareRows(rs []*loadgen.Result) []cmpRow {
 	}
 	text("scenario", func(r *loadgen.Result) string { return strings.TrimSpace(r.Scenario + " " + r.Mode) })
 	text("target", func(r *loadgen.Result) string { return r.Target })
-	text("transport", func(r *loadgen.Result) string { return r.Transport })
+	text("transport", func(r *loadgen.Result) string {
+		if r.Parser != "" {
+			return r.Transport + " (" + r.Parser + ")"
+		}
+		return r.Transport
+	})
 	text("conns", func(r *loadgen.Result) string { return fmt.Sprint(r.Params.Conns) })
 	text("load", func(r *loadgen.Result) string {
 		if r.Params.Rate > 0 {

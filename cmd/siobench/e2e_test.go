@@ -450,7 +450,7 @@ func TestBadTargets(t *testing.T) {
 // TestServerDies stops the server in the middle of a run: the connections
 // it drops are counted, and the run still ends on time.
 func TestServerDies(t *testing.T) {
-	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0, nil)
+	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0, nil, sio.ParserDefault)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1095,7 +1095,7 @@ func TestTLSNode(t *testing.T) {
 // was interrupted, and takes the ops still in flight out of the sent ones
 // instead of calling them timeouts.
 func TestInterrupted(t *testing.T) {
-	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0, nil)
+	b, err := startBundled("127.0.0.1:0", "/socket.io/", 1, 0, 0, nil, sio.ParserDefault)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,11 @@ func printTable(w io.Writer, r *loadgen.Result) {
 	if r.Label != "" {
 		head += " [" + r.Label + "]"
 	}
-	fmt.Fprintf(w, "%s · %s%s · %s · %d conns", head, r.Target, nspSuffix(r.Namespace), r.Transport, p.Conns)
+	tr := r.Transport
+	if r.Parser != "" {
+		tr += " · " + r.Parser + " parser"
+	}
+	fmt.Fprintf(w, "%s · %s%s · %s · %d conns", head, r.Target, nspSuffix(r.Namespace), tr, p.Conns)
 	if p.Procs > 1 {
 		fmt.Fprintf(w, " in %d processes", p.Procs)
 	}

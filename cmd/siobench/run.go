@@ -17,7 +17,12 @@ import (
 func runCmd(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	embedded := o.cfg.URL == ""
 	if embedded {
-		b, err := startBundled("127.0.0.1:0", o.cfg.Path, o.loops, 0, 0, nil)
+		parser, err := serverParser(o.cfg.Parser)
+		if err != nil {
+			fmt.Fprintln(stderr, "siobench:", err)
+			return exitUsage
+		}
+		b, err := startBundled("127.0.0.1:0", o.cfg.Path, o.loops, 0, 0, nil, parser)
 		if err != nil {
 			fmt.Fprintln(stderr, "siobench:", err)
 			return exitFail

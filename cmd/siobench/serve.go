@@ -20,6 +20,7 @@ import (
 	"github.com/sioloop/sioloop/admin"
 	"github.com/sioloop/sioloop/eio"
 	"github.com/sioloop/sioloop/internal/benchapp"
+	"github.com/sioloop/sioloop/internal/loadgen"
 	"github.com/sioloop/sioloop/internal/timer"
 	"github.com/sioloop/sioloop/loop"
 	"github.com/sioloop/sioloop/metrics"
@@ -36,8 +37,8 @@ type bundled struct {
 
 // startBundled serves the bench app on addr (port 0: a free one) and waits
 // until it listens.
-func startBundled(addr, path string, loops, workers int, ping time.Duration, adapter func(*sio.Namespace) sio.Adapter) (*bundled, error) {
-	o := &sio.Options{Path: path, Workers: workers, Adapter: adapter}
+func startBundled(addr, path string, loops, workers int, ping time.Duration, adapter func(*sio.Namespace) sio.Adapter, parser sio.Parser) (*bundled, error) {
+	o := &sio.Options{Path: path, Workers: workers, Adapter: adapter, Parser: parser}
 	if ping > 0 {
 		o.EIO = eio.Options{PingInterval: ping, PingTimeout: ping}
 	}
@@ -60,6 +61,17 @@ func startBundled(addr, path string, loops, workers int, ping time.Duration, ada
 	}
 	b.url = "http://" + ls.Addr().String()
 	return b, nil
+}
+
+// serverParser maps a --parser value to the server's option.
+func serverParser(name string) (sio.Parser, error) {
+	switch name {
+	case "", loadgen.ParserDefault:
+		return sio.ParserDefault, nil
+	case loadgen.ParserMsgpack:
+		return sio.ParserMsgpack, nil
+	}
+	return 0, fmt.Errorf("unknown --parser %q (default, msgpack)", name)
 }
 
 // stop shuts the server down.
@@ -88,6 +100,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	withAdmin := fs.Bool("admin", false, "instrument the server for the Admin UI (package admin, production mode, no login), to measure what it costs")
 	redisURL := fs.String("redis", "", "join a cluster through the Redis adapter at `URL` (redis://host:port), wire-compatible with @socket.io/redis-adapter")
 	sharded := fs.Bool("sharded", false, "with --redis: the sharded adapter (SPUBLISH/SSUBSCRIBE, Redis 7) instead of the classic one")
+	parserName := fs.String("parser", "default", "Socket.IO parser: default, or msgpack (socket.io-msgpack-parser 3.0; load it with siobench --parser msgpack)")
 	probes := fs.Int("timer-probes", 0, "arm this many heartbeat-like timers (period: the ping interval, else 1s) on the server's timer set and report every 10s how late they fire")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
@@ -102,6 +115,11 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "siobench serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	parser, err := serverParser(*parserName)
+	if err != nil {
+		fmt.Fprintln(stderr, "siobench serve:", err)
 		return exitUsage
 	}
 	var adapter func(*sio.Namespace) sio.Adapter
@@ -129,9 +147,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *httpMode {
-		return serveNetHTTP(*addr, *path, *workers, *ping, adapter, stdout, stderr)
+		return serveNetHTTP(*addr, *path, *workers, *ping, adapter, parser, stdout, stderr)
 	}
-	b, err := startBundled(*addr, *path, *loops, *workers, *ping, adapter)
+	b, err := startBundled(*addr, *path, *loops, *workers, *ping, adapter, parser)
 	if err != nil {
 		fmt.Fprintln(stderr, "siobench serve:", err)
 		return exitFail
@@ -182,8 +200,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 // serveNetHTTP is `siobench serve -http`: the bench app mounted in a
 // net/http server, as an application embedding sioloop in its own mux
 // would run it.
-func serveNetHTTP(addr, path string, workers int, ping time.Duration, adapter func(*sio.Namespace) sio.Adapter, stdout, stderr io.Writer) int {
-	o := &sio.Options{Path: path, Workers: workers, Adapter: adapter}
+func serveNetHTTP(addr, path string, workers int, ping time.Duration, adapter func(*sio.Namespace) sio.Adapter, parser sio.Parser, stdout, stderr io.Writer) int {
+	o := &sio.Options{Path: path, Workers: workers, Adapter: adapter, Parser: parser}
 	if ping > 0 {
 		o.EIO = eio.Options{PingInterval: ping, PingTimeout: ping}
 	}

@@ -37,6 +37,12 @@ const (
 	TransportPollingUpgrade = "polling+upgrade"
 )
 
+// Parser names (Config.Parser).
+const (
+	ParserDefault = "default" // Socket.IO's default: text packets, binary attachments
+	ParserMsgpack = "msgpack" // socket.io-msgpack-parser 3.0: one msgpack map per packet
+)
+
 // Config describes one run. The zero value of every field but URL's target
 // takes a default (see withDefaults); Run works on a copy.
 type Config struct {
@@ -66,6 +72,10 @@ type Config struct {
 	// client pings, and the main namespace is joined by the server without
 	// a CONNECT. WebSocket only.
 	EIO int
+	// Parser is the Socket.IO packet format, as the server's: default
+	// (ParserDefault) or msgpack (ParserMsgpack: socket.io-msgpack-parser
+	// 3.0, each packet one binary message holding a msgpack map).
+	Parser string
 
 	Conns           int     // connections of this process
 	DialConcurrency int     // handshakes in progress at once (default 200)
@@ -138,6 +148,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EIO == 0 {
 		c.EIO = 4
+	}
+	if c.Parser == "" {
+		c.Parser = ParserDefault
 	}
 	if c.Scenario == ScenarioRooms {
 		if c.Rooms <= 0 {
@@ -266,6 +279,12 @@ func (c Config) Validate() error {
 		return configErr("--eio 3: --transport websocket only (Engine.IO 3's polling payloads are not spoken)")
 	case c.EIO == 3 && c.Auth != "":
 		return configErr("--eio 3: Socket.IO 2 has no CONNECT payload (--auth); pass credentials in the --url query")
+	}
+	switch {
+	case c.Parser != ParserDefault && c.Parser != ParserMsgpack:
+		return configErr("unknown --parser %q (default, msgpack)", c.Parser)
+	case c.Parser == ParserMsgpack && c.EIO == 3:
+		return configErr("--parser msgpack: Engine.IO 4 only (--eio 4)")
 	}
 	if c.Auth != "" {
 		v := []byte(strings.ReplaceAll(c.Auth, "{{i}}", "0"))

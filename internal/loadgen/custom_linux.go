@@ -76,18 +76,18 @@ func newCustomWL(r *run) (*customWL, error) {
 			if r.cfg.EIO == 3 {
 				att = append([]byte{4}, att...) // Engine.IO 3: a binary message starts with its type
 			}
-			ce.t = binaryEventTmpl(r.tgt.nsp, e.Ack, r.key, att, body)
+			ce.t = r.sio(binaryEventTmpl(r.tgt.nsp, e.Ack, r.key, att, body))
 		} else {
-			ce.t = eventTmpl(r.tgt.nsp, e.Ack, r.key, body)
+			ce.t = r.sio(eventTmpl(r.tgt.nsp, e.Ack, r.key, body))
 		}
 		w.evs = append(w.evs, ce)
 		_ = i
 	}
 	for _, room := range f.Join {
 		rb, _ := jsonQuote(room)
-		w.joins = append(w.joins, eventTmpl(r.tgt.nsp, true, r.key, func(tb *tmplBuilder) {
+		w.joins = append(w.joins, r.sio(eventTmpl(r.tgt.nsp, true, r.key, func(tb *tmplBuilder) {
 			tb.lit(`["join",` + rb + `]`)
-		}))
+		})))
 	}
 	return w, nil
 }

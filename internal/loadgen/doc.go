@@ -15,8 +15,11 @@
 // writes every connection that has output once. Outgoing packets are encoded
 // once per run into masked client frames (one mask key per process); a send
 // copies the frame and patches the few fixed-width decimal fields that vary
-// (an ack id, a send timestamp), masking those bytes in place. An idle
-// connection holds no buffer.
+// (an ack id, a send timestamp), masking those bytes in place. With the
+// msgpack parser (Config.Parser, msgpack.go) the templates are converted
+// once to socket.io-msgpack-parser packets, whose varying fields are
+// fixed-width msgpack integers patched the same way, and replies are
+// decoded back to the text form. An idle connection holds no buffer.
 //
 // Targets may be several nodes of a cluster (Config.URL holds a list):
 // connections go to them round robin, the rooms scenario puts a room's

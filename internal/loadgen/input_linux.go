@@ -98,7 +98,7 @@ func (l *loop) frames(k *sock, b []byte) int {
 				l.packet(s, p)
 			}
 		case ws.OpBinary:
-			l.binary(s)
+			l.binary(s, m.Payload)
 		case ws.OpPing:
 			k.out = wsframe.AppendClientFrame(l.out(k), ws.OpPong, m.Payload, l.r.key)
 			l.queue(k)
@@ -119,7 +119,7 @@ func (l *loop) packet(s *session, p eio.Packet) {
 	switch p.Type {
 	case eio.PacketMessage:
 		if p.Binary {
-			l.binary(s)
+			l.binary(s, p.Data)
 			return
 		}
 		l.message(s, p.Data)
@@ -163,11 +163,24 @@ func (l *loop) open(s *session, data []byte) {
 
 // message handles a Socket.IO packet.
 func (l *loop) message(s *session, b []byte) {
+	if l.r.msgpack {
+		l.fail(s, "protocol: "+errParserMismatch)
+		return
+	}
 	p, err := parser.ParsePacket(b)
 	if err != nil {
 		l.fail(s, "protocol: bad Socket.IO packet")
 		return
 	}
+	l.sioPacket(s, &p)
+}
+
+// errParserMismatch is the error of a msgpack client that got a text
+// Socket.IO packet.
+const errParserMismatch = "the server sent a text Socket.IO packet: it uses the default parser, not msgpack (drop --parser msgpack)"
+
+// sioPacket dispatches a decoded Socket.IO packet.
+func (l *loop) sioPacket(s *session, p *parser.Packet) {
 	if string(p.Namespace) != l.r.tgt.nsp {
 		return
 	}
@@ -208,11 +221,30 @@ func (l *loop) message(s *session, b []byte) {
 	}
 }
 
-// binary handles a binary Engine.IO message: an attachment to skip.
-func (l *loop) binary(s *session) {
+// binary handles a binary Engine.IO message: an attachment to skip, or
+// with the msgpack parser a Socket.IO packet.
+func (l *loop) binary(s *session, m []byte) {
+	if l.r.msgpack {
+		l.msgpackMessage(s, m)
+		return
+	}
 	if s.skip > 0 {
 		s.skip--
 		return
 	}
 	l.errorf("protocol: unexpected binary message")
+}
+
+// msgpackMessage handles a binary Engine.IO message of the msgpack parser:
+// one Socket.IO packet.
+func (l *loop) msgpackMessage(s *session, m []byte) {
+	p, buf, atts, err := parser.ParseMsgpackPacket(m, l.mpBuf[:0], l.mpAtts[:0])
+	l.mpBuf = buf
+	clear(atts)
+	l.mpAtts = atts[:0]
+	if err != nil {
+		l.fail(s, "protocol: bad msgpack Socket.IO packet ("+err.Error()+")")
+		return
+	}
+	l.sioPacket(s, &p)
 }

@@ -74,6 +74,8 @@ type loop struct {
 	now      int64
 	st       *loopStats
 	bucket   int
+	mpBuf    []byte   // msgpack parser: a packet's payload as JSON
+	mpAtts   [][]byte // and its binary values
 
 	// dialing
 	dialQ    []*session

@@ -145,7 +145,11 @@ func (l *loop) sweep() {
 			}
 		default:
 			if l.now > s.deadline {
-				l.fail(s, handshakeTimeoutKind(s))
+				kind := handshakeTimeoutKind(s)
+				if s.state == ssConnect && r.msgpack {
+					kind += " (does the server use the msgpack parser?)"
+				}
+				l.fail(s, kind)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ package loadgen
 
 import (
 	"bytes"
+	"encoding/base64"
 
 	"github.com/gobwas/ws"
 
@@ -185,6 +186,14 @@ func (p *pollState) moveBatch(l *loop, s *session) {
 			pkt, b = b[:i], b[i+1:]
 		} else {
 			b = nil
+		}
+		if len(pkt) > 0 && pkt[0] == 'b' {
+			// a binary message (an attachment, a msgpack packet)
+			bin, err := base64.StdEncoding.AppendDecode(nil, pkt[1:])
+			if err == nil {
+				s.ws.out = wsframe.AppendClientFrame(l.out(&s.ws), ws.OpBinary, bin, l.r.key)
+			}
+			continue
 		}
 		s.ws.out = wsframe.AppendClientFrame(l.out(&s.ws), ws.OpText, pkt, l.r.key)
 	}

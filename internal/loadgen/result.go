@@ -28,6 +28,7 @@ type Result struct {
 	Target    string    `json:"target"`
 	Transport string    `json:"transport"`
 	Namespace string    `json:"namespace"`
+	Parser    string    `json:"parser,omitempty"` // msgpack; absent: the default parser
 	Started   time.Time `json:"started"`
 	Params    Params    `json:"params"`
 

@@ -39,6 +39,8 @@ type run struct {
 
 	tPong, tPing, tConnect, tProbe, tUpgrade, tDisconnect *tmpl
 	authPerConn                                           bool // the CONNECT is built per session (--auth with {{i}})
+	msgpack                                               bool // Config.Parser is ParserMsgpack
+	tmplErr                                               error
 
 	sched       atomic.Pointer[schedule]
 	budget      *atomic.Int64 // count mode: ops left to send
@@ -100,6 +102,7 @@ func New(cfg Config) (*Runner, error) {
 		n.pollOpenReq = r.appendPollReq(nil, &n, "GET", "")
 		r.nodes = append(r.nodes, n)
 	}
+	r.msgpack = c.Parser == ParserMsgpack
 	r.controlTmpls()
 	r.step = int64(250 * time.Millisecond)
 	if c.Duration+c.Warmup > 2*time.Minute {
@@ -107,6 +110,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if r.wl, err = newWorkload(r); err != nil {
 		return nil, err
+	}
+	if r.tmplErr != nil {
+		return nil, r.tmplErr
 	}
 	r.noTraffic = c.Scenario == ScenarioConnect
 	if c.Count > 0 && !r.noTraffic {
@@ -372,6 +378,9 @@ func (rn *Runner) result(res *Result, hooks Hooks, start, end, cpu0 int64, srv0 
 		res.Mode = c.Mode
 	}
 	res.Transport, res.Namespace = c.Transport, r.tgt.nsp
+	if r.msgpack {
+		res.Parser = ParserMsgpack
+	}
 	res.Params = Params{
 		Conns: c.Conns, Procs: 1, Loops: len(r.loops), DialConcurrency: c.DialConcurrency,
 		Rate: c.Rate, InFlight: c.InFlight, Duration: c.Duration.Seconds(), Count: c.Count,

@@ -4,6 +4,7 @@ package loadgen
 
 import (
 	"net"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -178,6 +179,14 @@ func (s *session) sockDown(l *loop, k *sock, kind string) {
 // fail ends s: counts the error, closes its connections, accounts for its
 // outstanding ops; churn redials it later.
 func (l *loop) fail(s *session, kind string) {
+	if s.state == ssConnect && strings.HasPrefix(kind, "conn: closed by server") {
+		// What a server does with a CONNECT in the other parser's format.
+		if l.r.msgpack {
+			kind = "namespace: the server closed the connection on the msgpack CONNECT: it does not use the msgpack parser (drop --parser msgpack)"
+		} else {
+			kind = "namespace: the server closed the connection on the CONNECT (a server with the msgpack parser? try --parser msgpack)"
+		}
+	}
 	l.errorf(kind)
 	if s.state == ssReady {
 		l.st.drops++

@@ -26,6 +26,10 @@ type tmpl struct {
 	// A binary event's attachment, sent after the packet: as a masked
 	// binary frame over WebSocket, as "b"+base64 in a polling payload.
 	attWS, attPkt []byte
+	att           []byte // the attachment itself
+	// bin: a msgpack-parser template (msgpack.go): ws is a binary frame,
+	// pkt the msgpack packet, slots are big-endian integers.
+	bin bool
 }
 
 // slot is a fixed-width decimal field of a tmpl, at off in pkt.
@@ -60,6 +64,7 @@ func (tb *tmplBuilder) build(key [4]byte) *tmpl {
 
 // withAttachment makes t a BINARY_EVENT template's: att follows the packet.
 func (t *tmpl) withAttachment(att []byte) *tmpl {
+	t.att = att
 	t.attWS = wsframe.AppendClientFrame(nil, ws.OpBinary, att, t.key)
 	t.attPkt = append([]byte{'b'}, base64.StdEncoding.EncodeToString(att)...)
 	return t
@@ -94,6 +99,9 @@ func eventTmpl(nsp string, ack bool, key [4]byte, body func(tb *tmplBuilder)) *t
 
 // appendWS appends the frame with vals written into the slots, in order.
 func (t *tmpl) appendWS(dst []byte, vals ...int64) []byte {
+	if t.bin {
+		return t.appendWSBin(dst, vals)
+	}
 	off := len(dst) + t.hdr
 	dst = append(dst, t.ws...)
 	p := dst[off:]
@@ -111,6 +119,9 @@ func (t *tmpl) appendWS(dst []byte, vals ...int64) []byte {
 
 // appendPkt appends the plain packet with vals written into the slots.
 func (t *tmpl) appendPkt(dst []byte, vals ...int64) []byte {
+	if t.bin {
+		return t.appendPktBin(dst, vals)
+	}
 	off := len(dst)
 	dst = append(dst, t.pkt...)
 	p := dst[off:]

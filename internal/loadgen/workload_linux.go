@@ -349,7 +349,7 @@ func newWorkload(r *run) (workload, error) {
 		body = append(body, pay...)
 		body = append(body, `"]`...)
 		w := &reqWL{byAck: c.Scenario == ScenarioAck, reply: "echo", replyLen: len(body), inflight: uint32(c.InFlight)}
-		w.t = eventTmpl(nsp, w.byAck, r.key, func(tb *tmplBuilder) { tb.litBytes(body) })
+		w.t = r.sio(eventTmpl(nsp, w.byAck, r.key, func(tb *tmplBuilder) { tb.litBytes(body) }))
 		if c.Scenario == ScenarioChurn {
 			w.churn = uint32(c.ChurnOps)
 		}
@@ -361,7 +361,7 @@ func newWorkload(r *run) (workload, error) {
 		}
 		for i := range w.nrooms {
 			room := "r" + itoa(int64(i))
-			w.tmpls = append(w.tmpls, eventTmpl(nsp, false, r.key, func(tb *tmplBuilder) {
+			w.tmpls = append(w.tmpls, r.sio(eventTmpl(nsp, false, r.key, func(tb *tmplBuilder) {
 				tb.lit(`["` + w.name + `",{`)
 				if w.rooms {
 					tb.lit(`"room":"` + room + `",`)
@@ -371,11 +371,11 @@ func newWorkload(r *run) (workload, error) {
 				tb.lit(`,"p":"`)
 				tb.litBytes(pay)
 				tb.lit(`"}]`)
-			}))
+			})))
 			if w.rooms {
-				w.joins = append(w.joins, eventTmpl(nsp, true, r.key, func(tb *tmplBuilder) {
+				w.joins = append(w.joins, r.sio(eventTmpl(nsp, true, r.key, func(tb *tmplBuilder) {
 					tb.lit(`["join","` + room + `"]`)
-				}))
+				})))
 			}
 		}
 		return w, nil
@@ -396,7 +396,23 @@ func (r *run) connectTmpl(s *session) *tmpl {
 	tb := &tmplBuilder{}
 	tb.lit("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: []byte(r.tgt.nsp), ID: parser.NoID})))
 	tb.lit(strings.ReplaceAll(r.cfg.Auth, "{{i}}", itoa(int64(s.idx))))
-	return tb.build(r.key)
+	return r.sio(tb.build(r.key))
+}
+
+// sio returns t, a Socket.IO packet's template, in the run's parser: t
+// itself, or its msgpack form (a failure is kept in r.tmplErr).
+func (r *run) sio(t *tmpl) *tmpl {
+	if !r.msgpack {
+		return t
+	}
+	m, err := msgpackTmpl(t)
+	if err != nil {
+		if r.tmplErr == nil {
+			r.tmplErr = err
+		}
+		return t
+	}
+	return m
 }
 
 // controlTmpls builds the fixed packets every session may send.
@@ -411,7 +427,7 @@ func (r *run) controlTmpls() {
 	r.tPing = raw("2")
 	r.tProbe = raw("2probe")
 	r.tUpgrade = raw("5")
-	r.tConnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})) + r.cfg.Auth)
+	r.tConnect = r.sio(raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketConnect, Namespace: nsp, ID: parser.NoID})) + r.cfg.Auth))
 	r.authPerConn = strings.Contains(r.cfg.Auth, "{{i}}")
-	r.tDisconnect = raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketDisconnect, Namespace: nsp, ID: parser.NoID})))
+	r.tDisconnect = r.sio(raw("4" + string(parser.AppendPacketHeader(nil, &parser.Packet{Type: parser.PacketDisconnect, Namespace: nsp, ID: parser.NoID}))))
 }

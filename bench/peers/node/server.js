@@ -11,7 +11,7 @@
 // usage: node bench/peers/node/server.js [--host 127.0.0.1] [--port 3000] [--path /socket.io/]
 //                                         [--namespace /name [--require-token]]
 //                                         [--tls-cert cert.pem --tls-key key.pem] [--allow-eio3]
-//                                         [--redis redis://127.0.0.1:6379 [--sharded]]
+//                                         [--redis redis://127.0.0.1:6379 [--sharded]] [--parser msgpack]
 //
 // --namespace serves the app on that namespace instead of the main one;
 // --require-token admits only sockets whose CONNECT auth is
@@ -19,7 +19,8 @@
 // and --tls-key serve https:// (the URL printed says so); --allow-eio3 admits
 // Engine.IO 3 clients (socket.io-client 2.x, siobench --eio 3); --redis makes
 // it one node of a cluster with the official @socket.io/redis-adapter 8.3
-// (createAdapter; with --sharded, createShardedAdapter).
+// (createAdapter; with --sharded, createShardedAdapter); --parser msgpack
+// uses socket.io-msgpack-parser (siobench --parser msgpack).
 //
 // Port 0 picks a free port. Once listening it prints one JSON line on stdout:
 // {"url":"http://127.0.0.1:PORT","pid":PID}. socket.io is loaded from
@@ -49,7 +50,14 @@ async function main() {
   const httpServer = tlsCert
     ? https.createServer({ cert: fs.readFileSync(tlsCert), key: fs.readFileSync(arg('tls-key', '')) })
     : http.createServer();
-  const io = new Server(httpServer, { path: ioPath, allowEIO3: process.argv.includes('--allow-eio3') });
+  const opts = { path: ioPath, allowEIO3: process.argv.includes('--allow-eio3') };
+  const parser = arg('parser', 'default');
+  if (parser === 'msgpack') {
+    opts.parser = require(path.join(path.dirname(mod), 'socket.io-msgpack-parser'));
+  } else if (parser !== 'default') {
+    throw new Error('--parser: default or msgpack');
+  }
+  const io = new Server(httpServer, opts);
   const redisURL = arg('redis', '');
   if (redisURL) {
     const modules = path.dirname(mod);
