@@ -111,7 +111,16 @@ func checkSane(t *testing.T, c scenarioCase, r *loadgen.Result) {
 	if r.TotalErrors() != 0 || len(r.Problems) != 0 {
 		t.Errorf("errors: %v, problems %q", r.Errors, r.Problems)
 	}
-	if (r.Conns.Up != int64(r.Conns.Target) && r.Scenario != loadgen.ScenarioChurn) || r.Conns.Up == 0 || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
+	if r.Scenario == loadgen.ScenarioChurn {
+		// Up is an instant's sample (ready when the window opened): the
+		// sessions cycle together, and when their reconnects take longer
+		// than the warm-up (TLS handshakes on a loaded machine) none is
+		// up at that instant. What churn must show is that every session
+		// came up and that they kept reconnecting in the window.
+		if r.Conns.Connects < int64(r.Conns.Target) || r.Conns.InWindow == 0 || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
+			t.Errorf("conns: %+v", r.Conns)
+		}
+	} else if r.Conns.Up != int64(r.Conns.Target) || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
 		t.Errorf("conns: %+v", r.Conns)
 	}
 	if l := r.Latency[loadgen.LatConnect]; l == nil || l.Count < int64(r.Conns.Target) || l.P50 <= 0 || l.Max < l.P50 {
