@@ -111,7 +111,18 @@ func checkSane(t *testing.T, c scenarioCase, r *loadgen.Result) {
 	if r.TotalErrors() != 0 || len(r.Problems) != 0 {
 		t.Errorf("errors: %v, problems %q", r.Errors, r.Problems)
 	}
-	if (r.Conns.Up != int64(r.Conns.Target) && r.Scenario != loadgen.ScenarioChurn) || r.Conns.Up == 0 || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
+	if r.Scenario == loadgen.ScenarioChurn {
+		// Up is an instant's sample (ready when the window opened): the
+		// sessions cycle together, and when their reconnects take longer
+		// than the warm-up (TLS handshakes on a loaded machine) none is
+		// up at that instant. Whether a reconnect lands in the window is
+		// a race with the clock too. What must hold is that every session
+		// came up once, and that the ops of the window came from sessions
+		// ready at its start or connected in it.
+		if r.Conns.Connects < int64(r.Conns.Target) || r.Conns.Up+r.Conns.InWindow == 0 || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
+			t.Errorf("conns: %+v", r.Conns)
+		}
+	} else if r.Conns.Up != int64(r.Conns.Target) || r.Conns.Failed != 0 || r.Conns.Dropped != 0 {
 		t.Errorf("conns: %+v", r.Conns)
 	}
 	if l := r.Latency[loadgen.LatConnect]; l == nil || l.Count < int64(r.Conns.Target) || l.P50 <= 0 || l.Max < l.P50 {

@@ -56,6 +56,10 @@ type loopPub struct {
 	p99                   atomic.Int64 // ns, main latency so far
 	cpuWindow             atomic.Int64 // thread CPU ns during the window, set at drain
 	cpuConnect            atomic.Int64 // thread CPU ns during the connect phase
+	// draining is set once the loop has stopped sending (drain phase) and
+	// published its outstanding count after that: from then on outstanding
+	// can only fall, so a zero means nothing is left to wait for.
+	draining atomic.Bool
 }
 
 // loop is one event loop. Everything but pub is touched only by its own
@@ -274,6 +278,8 @@ func (l *loop) enter(p phase) {
 		}
 	case phDrain:
 		l.sending = false
+		l.publish(false)
+		l.pub.draining.Store(true)
 		if l.cpuStart != 0 {
 			l.pub.cpuWindow.Store(threadCPU() - l.cpuStart)
 		}

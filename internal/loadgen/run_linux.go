@@ -175,6 +175,20 @@ func (rn *Runner) Snapshot() Snapshot {
 	return s
 }
 
+// draining reports whether every loop has stopped sending and published
+// what it still waits for. Until then a published outstanding count of
+// zero may be stale: a loop still in its window (it enters the drain at
+// its next pass) can have sent ops since it last published, for instance
+// when every churn session was reconnecting at that moment.
+func (r *run) draining() bool {
+	for _, l := range r.loops {
+		if !l.pub.draining.Load() {
+			return false
+		}
+	}
+	return true
+}
+
 // mainHist is the histogram the progress line shows.
 func (r *run) mainHist(st *loopStats) *hdrhistogram.Histogram {
 	switch r.cfg.Scenario {
@@ -331,7 +345,7 @@ func (rn *Runner) Run(ctx context.Context, hooks Hooks) (*Result, error) {
 	limit := end + int64(c.Drain)
 	for r.clock.Now() < limit && !r.noTraffic {
 		s := rn.Snapshot()
-		if s.Outstanding <= 0 {
+		if s.Outstanding <= 0 && r.draining() {
 			if !fan {
 				break
 			}
