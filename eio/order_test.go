@@ -270,3 +270,35 @@ type closeRecorder chan string
 
 func (c closeRecorder) OnMessage(*Session, []byte, bool)  {}
 func (c closeRecorder) OnClose(_ *Session, reason string) { c <- reason }
+
+// TestGETRacingClientCloseBeforeRemove: the same race, caught in the step
+// between the close (the session closed, lingering marked) and its move
+// from the live sessions to the lingering ones: a GET that arrived before
+// the close still gets the noop (it got 400 once in a full CI run).
+func TestGETRacingClientCloseBeforeRemove(t *testing.T) {
+	srv := NewServer(nil)
+	defer srv.Close()
+	sid := pollingSession(t, srv)
+	ss := srv.sessionBytes([]byte(sid))
+	before := time.Now()
+	ss.mu.Lock()
+	srv.lingerLocked(ss, time.Now().Add(time.Millisecond))
+	ss.state = stateClosed // as finishLocked leaves it, still among the live sessions
+	ss.mu.Unlock()
+	for _, c := range []struct {
+		arrived time.Time
+		status  int
+		body    string
+	}{
+		{before, 200, "6"},
+		{time.Now().Add(time.Second), 400, `{"code":1,"message":"Session ID unknown"}`},
+	} {
+		g := newBodyWriter()
+		r := get("EIO=4&transport=polling&sid=" + sid)
+		r.Arrived = c.arrived
+		srv.HandleRequest(r, g)
+		if got, _ := g.wait(t, time.Second); got.Status != c.status || string(got.Body) != c.body {
+			t.Errorf("arrived %v: %d %q, want %d %q", c.arrived.Sub(before), got.Status, got.Body, c.status, c.body)
+		}
+	}
+}

@@ -83,6 +83,15 @@ func (s *Session) pollGET(r *Request, w ResponseWriter, hdr []HeaderField) {
 		s.mu.Unlock()
 		s.closeWith("", false)
 		return
+	case s.state != stateOpen && s.lingering && !r.Arrived.IsZero() && r.Arrived.Before(s.closedAt):
+		// Closed by the client's close packet, not yet moved to the
+		// lingering sessions, and this GET reached the server before that
+		// close was applied: the noop a held GET gets at a close (as
+		// Server.serve answers once the session lingers).
+		var buf [8]byte
+		s.respondPoll(w, s.appendPollPacket(buf[:0], Packet{Type: PacketNoop}, false))
+		s.mu.Unlock()
+		return
 	case s.state != stateOpen:
 		// Closed while this GET was on its way: answer as the reference
 		// does once the session is gone.
