@@ -83,7 +83,7 @@ func (s *Server) takeOverAccept(cause error) {
 		if n, err := unix.Poll(fds, 100); err != nil || n == 0 {
 			continue
 		}
-		nfd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, err := accept4(lfd)
 		switch {
 		case err == nil:
 			if s.register(nfd) {
@@ -102,7 +102,7 @@ func (s *Server) takeOverAccept(cause error) {
 			}
 			for spare >= 0 {
 				unix.Close(spare)
-				nfd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+				nfd, err := accept4(lfd)
 				if err == nil {
 					refuse(nfd)
 					s.refused.Add(1)

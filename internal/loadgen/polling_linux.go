@@ -30,8 +30,6 @@ type pollState struct {
 	t0        int64 // upgrade start
 }
 
-const payloadSep = 0x1e
-
 // sepBatch returns the batch ready for one more packet.
 func (p *pollState) sepBatch() []byte {
 	if len(p.batch) > 0 {

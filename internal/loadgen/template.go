@@ -9,6 +9,9 @@ import (
 	"github.com/sioloop/sioloop/wsframe"
 )
 
+// payloadSep separates the packets of an Engine.IO 4 polling payload.
+const payloadSep = 0x1e
+
 // tmpl is one outgoing Engine.IO packet encoded once per run: the plain
 // packet (what a polling POST carries) and the complete masked WebSocket
 // frame. Fields that change per send are fixed-width decimal numbers
