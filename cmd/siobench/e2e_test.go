@@ -1245,6 +1245,9 @@ func TestEIO3(t *testing.T) {
 	r, _ = runJSON(t, append([]string{"echo", "-c", "5", "--url", ours, "--eio", "3"}, short...)...)
 	checkSane(t, scenarioCase{name: "eio3-echo"}, r)
 	for _, tr := range []string{"polling", "polling+upgrade"} {
+		// the client's pings ride the POSTs (then the WebSocket)
+		r, _ = runJSON(t, "connect", "-c", "5", "--mode", "hold", "--url", ours, "--eio", "3", "--transport", tr, "--quiet", "--json", "--duration", "1500ms")
+		checkSane(t, scenarioCase{name: "eio3-hold-" + tr}, r)
 		for _, sc := range []string{"echo", "ack"} {
 			r, _ = runJSON(t, append([]string{sc, "-c", "5", "--url", ours, "--eio", "3", "--transport", tr}, short...)...)
 			checkSane(t, scenarioCase{name: "eio3-" + sc + "-" + tr}, r)
