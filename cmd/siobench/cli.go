@@ -92,7 +92,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.Namespace, "namespace", "", "Socket.IO `namespace` (default from --url, else /)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "https:// and wss:// targets: do not verify the server's certificate (self-signed test servers)")
 	fs.StringVar(&c.Auth, "auth", "", "CONNECT payload, a JSON `object` (socket.io-client's auth); {{i}} becomes each connection's index: '{\"token\":\"user-{{i}}\"}'")
-	fs.IntVar(&c.EIO, "eio", 4, "Engine.IO protocol: 4 (Socket.IO v3, v4) or 3 (socket.io 2.x servers, v4 with allowEIO3; websocket only)")
+	fs.IntVar(&c.EIO, "eio", 4, "Engine.IO protocol: 4 (Socket.IO v3, v4) or 3 (socket.io 2.x servers, v4 with allowEIO3)")
 	fs.StringVar(&c.Parser, "parser", "default", "Socket.IO parser, as the server's: default, or msgpack (socket.io-msgpack-parser 3.0: one msgpack map per packet, in a binary message); the bundled server uses it too")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket, polling or polling+upgrade")
 	fs.IntVar(&c.Conns, "c", 0, "connections (shorthand for --conns)")

@@ -1205,6 +1205,29 @@ func TestEIO3(t *testing.T) {
 			t.Errorf("ops %+v problems %q", r.Ops, r.Problems)
 		}
 	})
+	// long-polling: v3 payload framing ("<n>:<packet>"), with and without
+	// the upgrade; binary attachments ride as "b4" + base64 records
+	for _, tr := range []string{"polling", "polling+upgrade"} {
+		for _, c := range scenarioCases {
+			if c.name != "echo" && c.name != "ack" {
+				continue
+			}
+			t.Run("node-"+c.name+"-"+tr, func(t *testing.T) {
+				args := append(append([]string{}, c.args...), short...)
+				r, _ := runJSON(t, append(args, "--url", url, "--eio", "3", "--transport", tr)...)
+				if r.Transport != tr {
+					t.Errorf("transport %q, want %q", r.Transport, tr)
+				}
+				checkSane(t, c, r)
+			})
+		}
+		t.Run("node-binary-"+tr, func(t *testing.T) {
+			r, _ := runJSON(t, append([]string{"custom", "--scenario", "../../docs/scenarios/binary.json", "-c", "4", "--url", url, "--eio", "3", "--transport", tr}, short...)...)
+			if r.Ops.Completed == 0 || len(r.Problems) != 0 {
+				t.Errorf("ops %+v problems %q", r.Ops, r.Problems)
+			}
+		})
+	}
 	// ours: pings every 200ms with a 300ms timeout; idle connections held
 	// 1.5s stay up only if the client pings
 	s := sio.NewServer(&sio.Options{EIO: eio.Options{AllowEIO3: true, PingInterval: 200 * time.Millisecond, PingTimeout: 300 * time.Millisecond}})
@@ -1221,8 +1244,21 @@ func TestEIO3(t *testing.T) {
 	checkSane(t, scenarioCase{name: "eio3-hold"}, r)
 	r, _ = runJSON(t, append([]string{"echo", "-c", "5", "--url", ours, "--eio", "3"}, short...)...)
 	checkSane(t, scenarioCase{name: "eio3-echo"}, r)
+	for _, tr := range []string{"polling", "polling+upgrade"} {
+		// the client's pings ride the POSTs (then the WebSocket)
+		r, _ = runJSON(t, "connect", "-c", "5", "--mode", "hold", "--url", ours, "--eio", "3", "--transport", tr, "--quiet", "--json", "--duration", "1500ms")
+		checkSane(t, scenarioCase{name: "eio3-hold-" + tr}, r)
+		for _, sc := range []string{"echo", "ack"} {
+			r, _ = runJSON(t, append([]string{sc, "-c", "5", "--url", ours, "--eio", "3", "--transport", tr}, short...)...)
+			checkSane(t, scenarioCase{name: "eio3-" + sc + "-" + tr}, r)
+		}
+		r, _ = runJSON(t, append([]string{"custom", "--scenario", "../../docs/scenarios/binary.json", "-c", "4", "--url", ours, "--eio", "3", "--transport", tr}, short...)...)
+		if r.Ops.Completed == 0 || len(r.Problems) != 0 {
+			t.Errorf("ours binary %s: ops %+v problems %q", tr, r.Ops, r.Problems)
+		}
+	}
 	var out, errb bytes.Buffer
-	for _, args := range [][]string{{"--transport", "polling"}, {"--auth", "{}"}, {"--eio", "2"}} {
+	for _, args := range [][]string{{"--auth", "{}"}, {"--eio", "2"}} {
 		if code := cli(append([]string{"echo", "--eio", "3", "--url", url}, args...), &out, &errb); code != exitUsage {
 			t.Errorf("--eio 3 %v: exit %d", args, code)
 		}

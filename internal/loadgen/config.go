@@ -70,7 +70,7 @@ type Config struct {
 	// EIO is the Engine.IO protocol: 4 (default; Socket.IO v3, v4 servers)
 	// or 3 (socket.io 2.x servers, and v4 servers with allowEIO3): the
 	// client pings, and the main namespace is joined by the server without
-	// a CONNECT. WebSocket only.
+	// a CONNECT. Every transport; over polling the v3 payload framing.
 	EIO int
 	// Parser is the Socket.IO packet format, as the server's: default
 	// (ParserDefault) or msgpack (ParserMsgpack: socket.io-msgpack-parser
@@ -275,8 +275,6 @@ func (c Config) Validate() error {
 	switch {
 	case c.EIO != 3 && c.EIO != 4:
 		return configErr("--eio %d: want 4 (Socket.IO v3, v4) or 3 (socket.io 2.x)", c.EIO)
-	case c.EIO == 3 && c.Transport != TransportWebSocket:
-		return configErr("--eio 3: --transport websocket only (Engine.IO 3's polling payloads are not spoken)")
 	case c.EIO == 3 && c.Auth != "":
 		return configErr("--eio 3: Socket.IO 2 has no CONNECT payload (--auth); pass credentials in the --url query")
 	}

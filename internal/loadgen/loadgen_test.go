@@ -570,3 +570,24 @@ func TestBinaryTemplate(t *testing.T) {
 		t.Fatalf("attachment frame: %v %v %v", err, m.Op, m.Payload)
 	}
 }
+
+// TestBatchV3 checks Engine.IO 3 polling batches: every packet a
+// "<n>:<packet>" record, n in UTF-16 code units, a binary attachment as
+// "b4" + base64 of its data (without the type byte the WebSocket form
+// carries); and --eio 3 is accepted with the polling transports.
+func TestBatchV3(t *testing.T) {
+	var p pollState
+	l := &loop{}
+	p.appendV3(l, []byte("42[\"é\",1]"))
+	p.appendV3(l, []byte("2"))
+	p.appendV3(l, []byte("451-[\"x\",{\"_placeholder\":true,\"num\":0}]\x1ebBAEC")) // base64 of 04 01 02
+	want := "9:42[\"é\",1]1:239:451-[\"x\",{\"_placeholder\":true,\"num\":0}]6:b4AQI="
+	if string(p.batch) != want {
+		t.Errorf("batch %q\nwant  %q", p.batch, want)
+	}
+	for _, tr := range []string{TransportPolling, TransportPollingUpgrade} {
+		if err := (Config{URL: "http://x", EIO: 3, Transport: tr}).Validate(); err != nil {
+			t.Errorf("--eio 3 --transport %s: %v", tr, err)
+		}
+	}
+}

@@ -110,6 +110,8 @@ type loop struct {
 	silent    int64 // a ready connection with no input for this long failed (ns; 0 = off)
 	pingGap   int64 // Engine.IO 3: the client pings every ready connection this often (ns)
 	nextPing  int64
+	v3buf     []byte // Engine.IO 3 polling: a packet on its way into a batch
+	v3bin     []byte // and a binary one's data, decoded
 	rng       uint64
 	tls       *tlsLoop // TLS targets only
 	wakeFd    int      // eventfd of finished TLS handshakes, -1 without TLS

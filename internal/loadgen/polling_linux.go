@@ -126,7 +126,11 @@ func (p *pollState) response(l *loop, s *session, k *sock, r *httpResp) bool {
 	for b != nil {
 		var pk eio.Packet
 		var err error
-		pk, b, err = eio.NextPayloadPacket(b)
+		if l.r.cfg.EIO == 3 {
+			pk, b, err = eio.NextPayloadPacketV3(b)
+		} else {
+			pk, b, err = eio.NextPayloadPacket(b)
+		}
 		if err != nil {
 			l.fail(s, "protocol: bad polling payload")
 			return false
@@ -177,6 +181,10 @@ func (p *pollState) probeReply(l *loop, s *session, k *sock, pk eio.Packet) {
 
 // moveBatch sends batched packets over the WebSocket after an upgrade.
 func (p *pollState) moveBatch(l *loop, s *session) {
+	if l.r.cfg.EIO == 3 {
+		p.moveBatchV3(l, s)
+		return
+	}
 	b := p.batch
 	for len(b) > 0 {
 		pkt := b
@@ -204,4 +212,53 @@ func quoteShort(b []byte) string {
 		b = b[:40]
 	}
 	return "\"" + string(b) + "\""
+}
+
+// appendV3 appends the packets of pkt (appendPkt's form: \x1e-separated,
+// a binary one as "b" + base64) to the batch as Engine.IO 3 payload records
+// ("<n>:<packet>", a binary message as "b4" + base64 of its data).
+func (p *pollState) appendV3(l *loop, pkt []byte) {
+	for len(pkt) > 0 {
+		one := pkt
+		if i := bytes.IndexByte(pkt, payloadSep); i >= 0 {
+			one, pkt = pkt[:i], pkt[i+1:]
+		} else {
+			pkt = nil
+		}
+		if len(one) == 0 {
+			continue
+		}
+		if one[0] == 'b' {
+			bin, err := base64.StdEncoding.AppendDecode(l.v3bin[:0], one[1:])
+			if err != nil {
+				continue
+			}
+			l.v3bin = bin
+			if len(bin) > 0 && bin[0] == byte(eio.PacketMessage) {
+				bin = bin[1:] // the v3 type byte the WebSocket form carries
+			}
+			p.batch = eio.AppendPayloadPacketV3(p.batch, eio.Packet{Type: eio.PacketMessage, Binary: true, Data: bin})
+			continue
+		}
+		p.batch = eio.AppendPayloadPacketV3(p.batch, eio.Packet{Type: eio.PacketType(one[0] - '0'), Data: one[1:]})
+	}
+}
+
+// moveBatchV3 is moveBatch for an Engine.IO 3 batch (payload records).
+func (p *pollState) moveBatchV3(l *loop, s *session) {
+	b := p.batch
+	for b != nil {
+		pk, rest, err := eio.NextPayloadPacketV3(b)
+		if err != nil {
+			break
+		}
+		b = rest
+		if pk.Binary {
+			s.ws.out = wsframe.AppendClientFrame(l.out(&s.ws), ws.OpBinary, eio.AppendPacketV3(nil, pk), l.r.key)
+			continue
+		}
+		s.ws.out = wsframe.AppendClientFrame(l.out(&s.ws), ws.OpText, eio.AppendPacketV3(nil, pk), l.r.key)
+	}
+	p.batch = p.batch[:0]
+	l.queue(&s.ws)
 }

@@ -303,7 +303,12 @@ func (l *loop) nextActive() *session {
 // send sends one message from template t with vals in its slots.
 func (s *session) send(l *loop, t *tmpl, vals ...int64) {
 	if p := s.poll; p != nil && !p.upgraded {
-		p.batch = t.appendPkt(p.sepBatch(), vals...)
+		if l.r.cfg.EIO == 3 {
+			l.v3buf = t.appendPkt(l.v3buf[:0], vals...)
+			p.appendV3(l, l.v3buf)
+		} else {
+			p.batch = t.appendPkt(p.sepBatch(), vals...)
+		}
 		p.postNext(l, s)
 		return
 	}
