@@ -239,6 +239,14 @@ func (a *Instrumentation) authenticate(s *sio.Socket, next func(error)) {
 	var p authPayload
 	_ = s.Handshake().DecodeAuth(&p)
 	go func() {
+		defer func() {
+			// The Store may be the application's: a panic there costs this
+			// login, reported like any other.
+			if v := recover(); v != nil {
+				s.Namespace().Server().Engine().ReportPanic(v, nil)
+				next(errors.New("internal error"))
+			}
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if p.SessionID != "" {

@@ -212,8 +212,24 @@ func (a *Adapter) RequestTimeouts() int64 { return a.timeouts.Load() }
 
 func (a *Adapter) fail(err error) {
 	a.dropped.Add(1)
+	a.report(err)
+}
+
+// report hands err to Options.OnError.
+func (a *Adapter) report(err error) {
 	if a.opts.OnError != nil {
+		defer a.contain()
 		a.opts.OnError(err)
+	}
+}
+
+// contain, deferred around application code the adapter runs on its own
+// goroutines (OnError, ack callbacks, outgoing-packet hooks of the local
+// fan-out), reports a panic there like any other instead of losing the
+// process.
+func (a *Adapter) contain() {
+	if v := recover(); v != nil {
+		a.nsp.Server().Engine().ReportPanic(v, nil)
 	}
 }
 
@@ -351,6 +367,7 @@ func (a *Adapter) BroadcastWithAck(p *sio.Encoded, opts *sio.BroadcastOptions, t
 	}
 	a.MemoryAdapter.BroadcastWithAck(p, opts, timeout, localSink{acks})
 	go func() {
+		defer a.contain() // Expect may complete the collection: the caller's callback runs here
 		n, err := a.ServerCount(a.ctx)
 		if err != nil || n < 1 {
 			n = 1 // Redis is away: only this node will report
@@ -460,6 +477,7 @@ func (a *Adapter) ServerSideEmit(event string, args []any, ack sio.MultiAckFunc)
 		return nil
 	}
 	go func() {
+		defer a.contain() // ack is the caller's
 		n, err := a.ServerCount(a.ctx)
 		if err != nil {
 			ack(nil, err)
@@ -472,6 +490,7 @@ func (a *Adapter) ServerSideEmit(event string, args []any, ack sio.MultiAckFunc)
 		r := &request{kind: opServerSideEmit, want: n, fn: ack}
 		id := a.register(r)
 		r.timer = time.AfterFunc(a.opts.RequestsTimeout, func() {
+			defer a.contain()
 			a.mu.Lock()
 			if a.requests[id] != r {
 				a.mu.Unlock()
@@ -573,9 +592,6 @@ func (a *Adapter) flush(b *burst) {
 		return
 	}
 	defer func() {
-		if v := recover(); v != nil {
-			a.nsp.Server().Engine().ReportPanic(v, nil)
-		}
 		for i, e := range b.encs {
 			e.Release()
 			b.encs[i] = nil
@@ -583,6 +599,7 @@ func (a *Adapter) flush(b *burst) {
 		clear(b.opts)
 		b.encs, b.opts = b.encs[:0], b.opts[:0]
 	}()
+	defer a.contain() // runs first: the burst is released after a panic too
 	a.MemoryAdapter.BroadcastAll(b.encs, b.opts)
 }
 
@@ -591,11 +608,7 @@ func (a *Adapter) flush(b *burst) {
 // reported like any other and costs this message only. Broadcasts join
 // the burst; anything else first delivers the burst, to keep the order.
 func (a *Adapter) receive(m *goredis.Message, b *burst) {
-	defer func() {
-		if v := recover(); v != nil {
-			a.nsp.Server().Engine().ReportPanic(v, nil)
-		}
-	}()
+	defer a.contain()
 	msg := a.w.decode(a, m.Channel, []byte(m.Payload))
 	if msg == nil || msg.uid == a.w.uid() {
 		return // malformed, not for us, or our own coming back

@@ -186,3 +186,27 @@ func TestSilentAndVanishedNodes(t *testing.T) {
 		t.Fatalf("FetchSockets alone: %d sockets, %v", len(l), err)
 	}
 }
+
+// Application code the adapter runs on its own goroutines (an ack
+// callback, OnError) may panic: the panic is reported and counted, the
+// process goes on.
+func TestCallbackPanicsContained(t *testing.T) {
+	key := "sioloop-panic-" + fmt.Sprint(time.Now().UnixNano())
+	_, srv := nodeWith(t, redis.New(redisClient(t), &redis.Options{Key: key}))
+	before := srv.PanicCount()
+	done := make(chan struct{})
+	err := srv.ServerSideEmit("ping", sio.MultiAckFunc(func([]*sio.Args, error) {
+		close(done)
+		panic("in the application's ack callback")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	for i := 0; srv.PanicCount() == before; i++ {
+		if i == 100 {
+			t.Fatal("the panic was not reported")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

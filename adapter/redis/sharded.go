@@ -159,8 +159,8 @@ func (w *sharded) settle(a *Adapter) {
 			err = a.ps.SUnsubscribe(a.ctx, w.roomChannel(room))
 			delete(r.subscribed, room)
 		}
-		if err != nil && a.ctx.Err() == nil && a.opts.OnError != nil {
-			a.opts.OnError(fmt.Errorf("redis adapter %s: (un)subscribing room %q: %w", a.nsp.Name(), room, err))
+		if err != nil && a.ctx.Err() == nil {
+			a.report(fmt.Errorf("redis adapter %s: (un)subscribing room %q: %w", a.nsp.Name(), room, err))
 		}
 	}
 }
