@@ -324,8 +324,9 @@ func (a *MemoryAdapter) BroadcastWithAck(p *Encoded, opts *BroadcastOptions, _ t
 	srv := a.nsp.srv
 	b := srv.getBatch()
 	n := 0
+	answer := func(res *Args, _ error) { acks.Ack(res) } // one for all recipients
 	a.Apply(opts, func(s *Socket) {
-		s.addAck(p.AckID, func(res *Args, _ error) { acks.Ack(res) }, 0)
+		s.addAck(p.AckID, answer, 0)
 		s.sendShared(p, opts.Volatile, b)
 		n++
 	})
