@@ -86,6 +86,22 @@ func TestCollector(t *testing.T) {
 	ws := dial(t, url, &client.Options{Transports: []string{"websocket"}})
 	gone := dial(t, url, &client.Options{Transports: []string{"websocket"}})
 	gone.Disconnect()
+	// Wait for the server to see the third client leave, socket and
+	// session, before the events (so the broadcasts cannot reach it).
+	var fams []*dto.MetricFamily
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var err error
+		if fams, err = reg.Gather(); err != nil {
+			t.Fatal(err)
+		}
+		if value(fams, "sioloop_sockets", "namespace=/") == 2 && value(fams, "sioloop_engine_clients", "transport=websocket") == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sioloop_sockets never 2")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if _, err := poll.EmitWithAck(context.Background(), "hi"); err != nil {
 		t.Fatal(err)
 	}
@@ -93,20 +109,9 @@ func TestCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Wait for the server to see the third client leave.
-	var fams []*dto.MetricFamily
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var err error
-		if fams, err = reg.Gather(); err != nil {
-			t.Fatal(err)
-		}
-		if value(fams, "sioloop_sockets", "namespace=/") == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("sioloop_sockets never 2")
-		}
-		time.Sleep(10 * time.Millisecond)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
 	// One session closed, by the client: "transport close" (or "transport
 	// error" should its TCP close win).
